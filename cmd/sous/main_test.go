@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sous-ml/sous/recipes/frame"
+)
+
+// copyExample copies examples/nyc-taxi into a fresh directory.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", "nyc-taxi")
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if strings.HasPrefix(rel, ".sous") || strings.HasPrefix(rel, "output") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// sous runs the CLI in-process and returns its exit code, stdout and stderr.
+func sous(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := Main(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// runJSON runs `sous run -o json` and decodes its report.
+func runJSON(t *testing.T, dir string, extra ...string) (int, runReport, string) {
+	t.Helper()
+	code, out, errOut := sous(t, append([]string{"run", "-C", dir, "-o", "json"}, extra...)...)
+	var rep runReport
+	if out != "" {
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("sous run -o json printed something that is not JSON: %v\n%s\nstderr: %s", err, out, errOut)
+		}
+	}
+	return code, rep, errOut
+}
+
+func statuses(rep runReport) map[string]string {
+	m := map[string]string{}
+	for _, s := range rep.Steps {
+		m[s.Name] = s.Status
+	}
+	return m
+}
+
+func wantStatuses(t *testing.T, rep runReport, want map[string]string) {
+	t.Helper()
+	got := statuses(rep)
+	for step, st := range want {
+		if got[step] != st {
+			t.Errorf("step %s: status %q, want %q (all: %v)", step, got[step], st, got)
+		}
+	}
+}
+
+var trainingSteps = []string{"ingest", "split", "transform", "train", "evaluate", "register"}
+
+func all(status string) map[string]string {
+	m := map[string]string{}
+	for _, s := range trainingSteps {
+		m[s] = status
+	}
+	return m
+}
+
+// storeSnapshot lists the cache and registry of a recipe's embedded store with sizes.
+func storeSnapshot(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join(dir, stateDir, "store")
+	var lines []string
+	for _, sub := range []string{"steps", "objects", "registry"} {
+		_ = filepath.WalkDir(filepath.Join(root, sub), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			info, _ := d.Info()
+			rel, _ := filepath.Rel(root, path)
+			lines = append(lines, rel+" "+strconv.FormatInt(info.Size(), 10))
+			return nil
+		})
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func TestRunEndToEndAndCaching(t *testing.T) {
+	dir := copyExample(t)
+
+	code, rep, stderr := runJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("cold run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("ran"))
+	if rep.Status != "succeeded" || rep.ValidationStatus != "VALIDATED" {
+		t.Fatalf("cold run: status %s, validation %s", rep.Status, rep.ValidationStatus)
+	}
+	if rep.RegisteredModel == nil || rep.RegisteredModel.Name != "taxi_fare_regressor" || rep.RegisteredModel.Version != 1 {
+		t.Fatalf("cold run: registered %+v, want taxi_fare_regressor v1", rep.RegisteredModel)
+	}
+	var evalMetrics map[string]float64
+	for _, s := range rep.Steps {
+		if s.Name == "evaluate" {
+			evalMetrics = s.Metrics
+		}
+	}
+	rmse := evalMetrics["test_root_mean_squared_error"]
+	if !(rmse > 0 && rmse < 10) {
+		t.Fatalf("test RMSE %v, want in (0, 10)", rmse)
+	}
+	t.Logf("test RMSE on the NYC sample: %.4f", rmse)
+
+	t.Run("nothing changed: every step cached, no job", func(t *testing.T) {
+		code, out, stderr := sous(t, "run", "-C", dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if !strings.Contains(out, "all 6 steps cached; nothing ran") {
+			t.Fatalf("output does not say every step was cached:\n%s", out)
+		}
+		if strings.Contains(out, "queued") {
+			t.Fatalf("a job was queued:\n%s", out)
+		}
+	})
+
+	t.Run("touching the data file re-runs nothing", func(t *testing.T) {
+		data := filepath.Join(dir, "data", "sample.parquet")
+		later := time.Now().Add(time.Hour)
+		if err := os.Chtimes(data, later, later); err != nil {
+			t.Fatal(err)
+		}
+		code, rep, stderr := runJSON(t, dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		wantStatuses(t, rep, all("cached"))
+	})
+
+	t.Run("changing split_ratios re-runs split and what follows, not ingest", func(t *testing.T) {
+		profile := filepath.Join(dir, "profiles", "local.yaml")
+		orig, err := os.ReadFile(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := string(orig) + "\nSPLIT_RATIOS: [0.7, 0.15, 0.15]\n"
+		if err := os.WriteFile(profile, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(profile, orig, 0o644)
+		code, rep, stderr := runJSON(t, dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		wantStatuses(t, rep, map[string]string{"ingest": "cached", "split": "ran", "transform": "ran", "train": "ran", "evaluate": "ran", "register": "ran"})
+		for _, s := range rep.Steps {
+			if s.Name == "split" && !strings.Contains(s.Reason, "split_ratios") {
+				t.Errorf("split's miss reason %q does not name split_ratios", s.Reason)
+			}
+		}
+		if rep.RegisteredModel == nil || rep.RegisteredModel.Version != 2 {
+			t.Fatalf("registered %+v, want version 2", rep.RegisteredModel)
+		}
+	})
+
+	t.Run("deleting an object turns its step back into a miss", func(t *testing.T) {
+		code, rep, stderr := runJSON(t, dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		wantStatuses(t, rep, all("cached"))
+		_, out, _ := sous(t, "get-artifact", "-C", dir, "transformed_training_data")
+		path := strings.TrimSpace(out)
+		if err := os.Remove(path); err != nil {
+			t.Fatalf("remove %q: %v", path, err)
+		}
+		code, rep, stderr = runJSON(t, dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		// transform re-runs and writes identical bytes, so train and what follows stay cached.
+		wantStatuses(t, rep, map[string]string{"ingest": "cached", "split": "cached", "transform": "ran", "train": "cached", "evaluate": "cached", "register": "cached"})
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("the re-run did not restore the object: %v", err)
+		}
+	})
+
+	t.Run("changing a byte of the data re-runs ingest", func(t *testing.T) {
+		data := filepath.Join(dir, "data", "sample.parquet")
+		f, err := frame.ReadParquetFile(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fare, _ := f.Col("fare_amount")
+		fare.Floats[0] += 0.5
+		if err := frame.WriteParquetFile(data, f); err != nil {
+			t.Fatal(err)
+		}
+		code, rep, stderr := runJSON(t, dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		wantStatuses(t, rep, map[string]string{"ingest": "ran"})
+	})
+
+	t.Run("batch scoring", func(t *testing.T) {
+		code, rep, stderr := runJSON(t, dir, "--step", "predict")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		wantStatuses(t, rep, map[string]string{"ingest_scoring": "ran", "predict": "ran"})
+		scored, err := frame.ReadParquetFile(filepath.Join(dir, "output", "scored.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		input, err := frame.ReadParquetFile(filepath.Join(dir, "data", "test_sample.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scored.Len() != input.Len() {
+			t.Fatalf("scored %d rows, input has %d", scored.Len(), input.Len())
+		}
+		pred, ok := scored.Col("prediction")
+		if !ok || pred.Kind != frame.Float {
+			t.Fatalf("no float prediction column: %v", scored.Names())
+		}
+		for _, c := range input.Cols {
+			if _, ok := scored.Col(c.Name); !ok {
+				t.Errorf("input column %s not kept in the output", c.Name)
+			}
+		}
+	})
+
+	t.Run("inspect and get-artifact", func(t *testing.T) {
+		code, out, stderr := sous(t, "inspect", "-C", dir, "--step", "evaluate")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if !strings.Contains(out, "VALIDATED") || !strings.Contains(out, "card: ") {
+			t.Fatalf("inspect --step evaluate:\n%s", out)
+		}
+		card := strings.TrimSpace(out[strings.LastIndex(out, "card: ")+len("card: "):])
+		html, err := os.ReadFile(card)
+		if err != nil || !bytes.Contains(html, []byte("<html")) {
+			t.Fatalf("card %s: %v", card, err)
+		}
+		code, _, stderr = sous(t, "get-artifact", "-C", dir, "no_such_artifact")
+		if code != exitBadInput || !strings.Contains(stderr, "available: ") || !strings.Contains(stderr, "model") {
+			t.Fatalf("get-artifact of an unknown name: exit %d, %s", code, stderr)
+		}
+	})
+}

@@ -1,0 +1,69 @@
+// Package steps is the code of the regression/v1 template's steps, run by
+// workers through the worker.Executor interface. cmd/sous hands it to the
+// worker, so the worker stays a generic job runner.
+//
+// Every step reads its inputs from the artifact store by content digest and
+// writes its outputs as new content-addressed blobs: running a step twice
+// produces the same blobs, so redelivered jobs are harmless.
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sous-ml/sous/proto"
+	"github.com/sous-ml/sous/recipes"
+	"github.com/sous-ml/sous/worker"
+)
+
+// Versions is the implementation version of each step. Bump a step's version
+// when its code changes what it outputs: the version is part of the step's
+// cache key, so outputs of older code are not reused.
+func Versions() map[string]string {
+	return map[string]string{
+		"ingest":         "1",
+		"split":          "1",
+		"transform":      "1",
+		"train":          "1",
+		"evaluate":       "1",
+		"register":       "1",
+		"ingest_scoring": "1",
+		"predict":        "1",
+	}
+}
+
+type stepFunc func(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *worker.Env) (*worker.Output, error)
+
+var stepFuncs = map[string]stepFunc{
+	"ingest":         ingest,
+	"split":          split,
+	"transform":      transform,
+	"train":          train,
+	"evaluate":       evaluate,
+	"register":       register,
+	"ingest_scoring": ingest,
+	"predict":        predict,
+}
+
+// NewExecutor returns the executor of the built-in steps.
+func NewExecutor() worker.Executor {
+	return worker.ExecutorFunc(execute)
+}
+
+func execute(ctx context.Context, job *proto.Job, env *worker.Env) (*worker.Output, error) {
+	fn, ok := stepFuncs[job.Step]
+	if !ok {
+		return nil, worker.Permanent(proto.CodeUnknownStep, fmt.Errorf("this worker has no step %q", job.Step))
+	}
+	var cfg recipes.JobConfig
+	if err := json.Unmarshal(job.Config, &cfg); err != nil {
+		return nil, worker.Permanent(proto.CodeBadMessage, fmt.Errorf("%s: job config: %w", job.Step, err))
+	}
+	return fn(ctx, job, &cfg, env)
+}
+
+// badInput marks an error caused by the user's data or settings: retrying cannot help.
+func badInput(format string, args ...any) error {
+	return worker.Permanent(proto.CodeBadInput, fmt.Errorf(format, args...))
+}
