@@ -206,6 +206,9 @@ func Resolve(ctx context.Context, s artifacts.Store, uri string) (Version, error
 	if !ok {
 		return Version{}, fmt.Errorf("registry: %q: want models:/<name>/<version|latest> or models:/<name>@<alias>", uri)
 	}
+	if err := ValidateName(name); err != nil {
+		return Version{}, err
+	}
 	if ver == "latest" {
 		all, err := List(ctx, s, name)
 		if err != nil {
