@@ -40,7 +40,7 @@ func (g *globals) openLocal() (*localState, error) {
 	if err != nil {
 		return nil, withCode(exitBadInput, err)
 	}
-	store, err := openStore(dir)
+	store, err := openStoreURL(context.Background(), dir, g.store)
 	if err != nil {
 		return nil, withCode(exitInfra, err)
 	}
@@ -265,9 +265,13 @@ func cleanCmd(g *globals) *cobra.Command {
 				}
 				_ = ls.store.Delete(ctx, "index/"+ls.recipe.Identity(ls.dir)+"/"+s+".json")
 			}
-			freed, err := collectGarbage(ctx, ls.store)
-			if err != nil {
-				return withCode(exitInfra, err)
+			// Objects are shared by content; only a recipe's own .sous store
+			// is collected, never a store other recipes may be writing to.
+			freed := 0
+			if g.store == "" {
+				if freed, err = collectGarbage(ctx, ls.store); err != nil {
+					return withCode(exitInfra, err)
+				}
 			}
 			if g.output == "json" {
 				return writeJSON(g.stdout, map[string]int{"manifests_removed": n, "objects_removed": freed})

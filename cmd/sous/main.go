@@ -56,6 +56,7 @@ type globals struct {
 	profile  string
 	output   string
 	logLevel string
+	store    string
 	stdout   io.Writer
 	stderr   io.Writer
 }
@@ -72,7 +73,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "recipe directory (holding recipe.yaml)")
 	root.PersistentFlags().StringVar(&g.profile, "profile", "local", "profile: profiles/<name>.yaml")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
-	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SOUS_STORE"), "artifact store: s3://bucket/prefix (AWS_* environment) or a directory; default .sous/store next to recipe.yaml ($SOUS_STORE)")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetArgs(args)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sous-ml/sous/artifacts/s3/miniotest"
 	"github.com/sous-ml/sous/recipes/frame"
 )
 
@@ -283,4 +284,33 @@ func TestRunEndToEndAndCaching(t *testing.T) {
 			t.Fatalf("get-artifact of an unknown name: exit %d, %s", code, stderr)
 		}
 	})
+}
+
+// TestRunOnS3 runs the example with its artifacts in a real MinIO: the same
+// steps read and write through the S3 backend, and a re-run is cached.
+func TestRunOnS3(t *testing.T) {
+	srv := miniotest.StartServer(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	dir := copyExample(t)
+	storeURL := srv.StoreURL(miniotest.Prefix(t))
+	code, rep, stderr := runJSON(t, dir, "--store", storeURL)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("ran"))
+	if entries, _ := os.ReadDir(filepath.Join(dir, stateDir, "store")); len(entries) != 0 {
+		t.Fatalf("artifacts went to the local store: %v", entries)
+	}
+	code, rep, stderr = runJSON(t, dir, "--store", storeURL)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("cached"))
+	code, _, stderr = sous(t, "run", "-C", dir, "--store", "s3://no-such-bucket/x")
+	if code != exitInfra || !strings.Contains(stderr, "no-such-bucket") {
+		t.Fatalf("missing bucket: exit %d, %s", code, stderr)
+	}
 }

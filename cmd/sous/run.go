@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sous-ml/sous/proto"
-	"github.com/sous-ml/sous/recipes"
 )
 
 func runCmd(g *globals) *cobra.Command {
@@ -59,7 +57,7 @@ func (g *globals) run(ctx context.Context, step string) error {
 	defer func() { _ = log.Sync() }()
 	started := time.Now()
 
-	rt, err := startEmbedded(ctx, dir, log)
+	rt, err := startEmbedded(ctx, dir, g.store, log)
 	if err != nil {
 		return withCode(exitInfra, err)
 	}
@@ -67,9 +65,8 @@ func (g *globals) run(ctx context.Context, step string) error {
 
 	st, err := rt.coord.Submit(ctx, proto.SubmitRequest{RecipeDir: dir, Profile: g.profile, Target: step})
 	if err != nil {
-		var rerr *recipes.Error
-		if errors.As(err, &rerr) || isInputError(err) {
-			return withCode(exitBadInput, err)
+		if ctx.Err() != nil {
+			return withCode(exitInterrupt, err)
 		}
 		return withCode(exitBadInput, err)
 	}
@@ -90,11 +87,6 @@ func (g *globals) run(ctx context.Context, step string) error {
 	default:
 		return withCode(exitFailed, fmt.Errorf("run %s failed: %s", final.RunID, final.Error))
 	}
-}
-
-// isInputError reports whether a submission failed because of the user's recipe or data.
-func isInputError(err error) bool {
-	return err != nil && !errors.Is(err, context.Canceled)
 }
 
 // follow reads a run's events from the start until it finishes.

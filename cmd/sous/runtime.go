@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/artifacts/local"
+	"github.com/sous-ml/sous/artifacts/s3"
 	"github.com/sous-ml/sous/coordinator"
 	"github.com/sous-ml/sous/recipes/steps"
 	"github.com/sous-ml/sous/worker"
@@ -39,12 +41,29 @@ type embedded struct {
 	lock   *os.File
 }
 
-// openStore opens the embedded store of a recipe directory without starting anything else.
-func openStore(recipeDir string) (artifacts.Store, error) {
-	return local.New(filepath.Join(recipeDir, stateDir, "store"))
+// openStoreURL opens the artifact store: s3://bucket/prefix with the AWS_*
+// environment (AWS_ENDPOINT_URL for MinIO and other S3-compatible stores), a
+// directory path, or, when storeURL is empty, the recipe's .sous/store.
+func openStoreURL(ctx context.Context, recipeDir, storeURL string) (artifacts.Store, error) {
+	switch {
+	case storeURL == "":
+		return local.New(filepath.Join(recipeDir, stateDir, "store"))
+	case strings.HasPrefix(storeURL, "s3://"):
+		cfg, err := s3.ConfigFromEnv(storeURL, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return s3.New(ctx, cfg)
+	case strings.Contains(storeURL, "://"):
+		return nil, fmt.Errorf("--store %q: want s3://bucket/prefix or a directory", storeURL)
+	}
+	return local.New(storeURL)
 }
 
-func startEmbedded(ctx context.Context, recipeDir string, log *zap.Logger) (*embedded, error) {
+// startEmbedded starts the runtime for a recipe directory. The store is the
+// local directory .sous/store unless storeURL (s3://bucket/prefix) names
+// another; JetStream state always stays under .sous/.
+func startEmbedded(ctx context.Context, recipeDir, storeURL string, log *zap.Logger) (*embedded, error) {
 	base := filepath.Join(recipeDir, stateDir)
 	for _, d := range []string{"nats", "store", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
@@ -87,7 +106,7 @@ func startEmbedded(ctx context.Context, recipeDir string, log *zap.Logger) (*emb
 	if e.js, err = jetstream.New(e.nc); err != nil {
 		return nil, err
 	}
-	if e.store, err = local.New(filepath.Join(base, "store")); err != nil {
+	if e.store, err = openStoreURL(ctx, recipeDir, storeURL); err != nil {
 		return nil, err
 	}
 	e.coord, err = coordinator.New(coordinator.Config{
@@ -103,10 +122,13 @@ func startEmbedded(ctx context.Context, recipeDir string, log *zap.Logger) (*emb
 		return nil, err
 	}
 	e.worker, err = worker.New(worker.Config{
-		ID:      "embedded",
-		Slots:   runtime.GOMAXPROCS(0),
-		TempDir: filepath.Join(base, "tmp"),
-		Logger:  log,
+		ID:    "embedded",
+		Slots: runtime.GOMAXPROCS(0),
+		// Short pulls: a pending pull still gets jobs at once, and the
+		// process need not wait long for it when the run is over.
+		FetchWait: 250 * time.Millisecond,
+		TempDir:   filepath.Join(base, "tmp"),
+		Logger:    log,
 	}, e.js, e.store, steps.NewExecutor())
 	if err != nil {
 		return nil, err

@@ -92,7 +92,7 @@ func evaluate(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *
 	if err != nil {
 		return nil, err
 	}
-	card := cards.New("evaluate", "Model evaluation")
+	card := newCard(job, "Model evaluation")
 	card.AddSummary(
 		cards.KV{Key: "validation status", Value: ev.ValidationStatus},
 		cards.KV{Key: "primary metric", Value: fmt.Sprintf("%s = %.6g (test)", cfg.PrimaryMetric, metrics["test_"+cfg.PrimaryMetric])},

@@ -61,7 +61,7 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 		return nil, err
 	}
 
-	card := cards.New(job.Step, "Data ingestion")
+	card := newCard(job, "Data ingestion")
 	card.AddSummary(
 		cards.KV{Key: "rows", Value: fmt.Sprint(data.Len())},
 		cards.KV{Key: "columns", Value: fmt.Sprint(len(data.Cols))},

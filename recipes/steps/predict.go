@@ -57,7 +57,7 @@ func predict(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *w
 			return nil, err
 		}
 	}
-	card := cards.New("predict", "Batch scoring")
+	card := newCard(job, "Batch scoring")
 	card.AddSummary(
 		cards.KV{Key: "rows scored", Value: fmt.Sprint(scored.Len())},
 		cards.KV{Key: "model", Value: b.EstimatorName},

@@ -69,7 +69,7 @@ func register(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *
 	if err != nil {
 		return nil, err
 	}
-	card := cards.New("register", "Model registration")
+	card := newCard(job, "Model registration")
 	card.AddSummary(
 		cards.KV{Key: "model", Value: v.Name},
 		cards.KV{Key: "version", Value: fmt.Sprint(v.Version)},

@@ -62,7 +62,7 @@ func split(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 		k := assign(h, ratios)
 		idx[k] = append(idx[k], i)
 	}
-	card := cards.New("split", "Data split")
+	card := newCard(job, "Data split")
 	outputs := map[string]proto.ArtifactRef{}
 	metrics := map[string]float64{"null_target_rows": float64(nullTarget)}
 	var parts [3]*frame.Frame

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
+	"github.com/sous-ml/sous/recipes/cards"
 	"github.com/sous-ml/sous/worker"
 )
 
@@ -66,4 +67,13 @@ func execute(ctx context.Context, job *proto.Job, env *worker.Env) (*worker.Outp
 // badInput marks an error caused by the user's data or settings: retrying cannot help.
 func badInput(format string, args ...any) error {
 	return worker.Permanent(proto.CodeBadInput, fmt.Errorf(format, args...))
+}
+
+// newCard starts a step's card with the job's identity.
+func newCard(job *proto.Job, title string) *cards.Card {
+	c := cards.New(job.Step, title)
+	c.RunID = job.RunID
+	c.CacheKey = job.CacheKey
+	c.Status = cards.StatusSucceeded
+	return c
 }

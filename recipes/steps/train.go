@@ -107,7 +107,7 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 		return nil, err
 	}
 
-	card := cards.New("train", "Model training")
+	card := newCard(job, "Model training")
 	card.AddSummary(
 		cards.KV{Key: "estimator", Value: s.Estimator},
 		cards.KV{Key: "params", Value: fmt.Sprint(s.EstimatorParams)},

@@ -78,7 +78,7 @@ func transform(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env 
 		return nil, err
 	}
 	names := ft.Transformer.FeatureNames()
-	card := cards.New("transform", "Feature transformation")
+	card := newCard(job, "Feature transformation")
 	card.AddSummary(
 		cards.KV{Key: "derived columns", Value: fmt.Sprint(len(ft.Derive))},
 		cards.KV{Key: "features", Value: fmt.Sprint(len(names))},
