@@ -97,6 +97,7 @@ func (f *fakeSteps) count(step string) int {
 
 type testBundle struct {
 	coord *Coordinator
+	nc    *nats.Conn
 	js    jetstream.JetStream
 	store artifacts.Store
 	steps *fakeSteps
@@ -160,7 +161,7 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Stop(context.Background()) })
-	return &testBundle{coord: coord, js: js, store: store, steps: steps, dir: dir}
+	return &testBundle{coord: coord, nc: nc, js: js, store: store, steps: steps, dir: dir}
 }
 
 func write(t *testing.T, path, data string) {
@@ -355,5 +356,37 @@ func TestCancel(t *testing.T) {
 	sort.Strings(names)
 	if strings.Join(names, ",") != "ingest,split,transform" {
 		t.Fatalf("steps that ran: %v (%s)", names, stepStatuses(st))
+	}
+}
+
+func TestRestartResumesRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.steps.block = make(chan struct{})
+	r := submit(t, b, "")
+	deadline := time.Now().Add(20 * time.Second)
+	for b.steps.count("train") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The coordinator goes away while train runs; a new one takes over.
+	b.coord.Stop()
+	coord, err := New(Config{StepVersions: versions(), DigestCachePath: filepath.Join(b.dir, "digests.json")}, b.nc, b.js, b.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := coord.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(coord.Stop)
+	b.coord = coord
+	close(b.steps.block)
+	st := wait(t, b, r.RunID)
+	if st.Status != proto.StatusSucceeded {
+		t.Fatalf("resumed run: %s %s (%s)", st.Status, st.Error, stepStatuses(st))
+	}
+	for _, s := range recipes.StepNames()[:6] {
+		if n := b.steps.count(string(s)); n != 1 {
+			t.Errorf("step %s executed %d times across the restart, want 1", s, n)
+		}
 	}
 }

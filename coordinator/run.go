@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -82,6 +83,13 @@ func (c *Coordinator) Submit(ctx context.Context, req proto.SubmitRequest) (*pro
 	}
 	if err := c.digests.save(); err != nil {
 		c.log.Warn("save digest cache", zap.Error(err))
+	}
+	reqJSON, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.runsKV.Put(ctx, requestKey(r.state.RunID), reqJSON); err != nil {
+		return nil, fmt.Errorf("coordinator: save run %s: %w", r.state.RunID, err)
 	}
 	if err := c.persist(ctx, r); err != nil {
 		return nil, err
@@ -462,7 +470,77 @@ func resultFromManifest(m *artifacts.Manifest) (*proto.Result, error) {
 	return &res, nil
 }
 
-// resume reloads unfinished runs from KV after a restart.
+// requestKey is the KV key under which a run's submission is kept, so that
+// a restarted coordinator can load its recipe again.
+func requestKey(runID string) string { return runID + ".request" }
+
+// resume reloads the runs a previous coordinator left unfinished and
+// schedules them again. Results that arrived meanwhile wait in the durable
+// results consumer; steps already recorded as done are not run again.
 func (c *Coordinator) resume(ctx context.Context) error {
+	keys, err := c.runsKV.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("coordinator: list runs: %w", err)
+	}
+	var ids []string
+	for k := range keys.Keys() {
+		if !strings.HasSuffix(k, ".request") {
+			ids = append(ids, k)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		e, err := c.runsKV.Get(ctx, id)
+		if err != nil {
+			continue
+		}
+		var st proto.RunState
+		if err := proto.Decode(e.Value(), &st); err != nil || st.Status != proto.StatusRunning {
+			continue
+		}
+		r, err := c.reload(ctx, &st)
+		if err != nil {
+			st.Status, st.Error, st.Finished = proto.StatusFailed, "coordinator restart: "+err.Error(), c.cfg.Now().UTC()
+			r = &run{state: st}
+			_ = c.persist(ctx, r)
+			c.emit(ctx, proto.Event{Kind: proto.EventRunFinished, RunID: st.RunID, Run: r.snapshot()})
+			c.log.Warn("cannot resume run", zap.String("run_id", st.RunID), zap.Error(err))
+			continue
+		}
+		c.runs[id] = r
+		c.log.Info("run resumed", zap.String("run_id", id))
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.runs)) {
+		c.advance(ctx, c.runs[id])
+	}
 	return nil
+}
+
+// reload rebuilds a run's in-memory state from its KV record.
+func (c *Coordinator) reload(ctx context.Context, st *proto.RunState) (*run, error) {
+	e, err := c.runsKV.Get(ctx, requestKey(st.RunID))
+	if err != nil {
+		return nil, fmt.Errorf("submission: %w", err)
+	}
+	var req proto.SubmitRequest
+	if err := proto.Decode(e.Value(), &req); err != nil {
+		return nil, err
+	}
+	rec, err := loadRecipe(req, c.cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{state: *st, req: req, recipe: rec, outputs: map[string]proto.ArtifactRef{},
+		lineage: map[string]string{}, started: map[string]time.Time{}}
+	for _, s := range st.Steps {
+		switch s.Status {
+		case proto.StatusRan, proto.StatusCached:
+			maps.Copy(r.outputs, s.Outputs)
+			r.lineage["step:"+s.Name] = s.CacheKey
+		case proto.StatusQueued, proto.StatusRunning:
+			r.started[s.Name] = c.cfg.Now()
+		}
+	}
+	return r, nil
 }
