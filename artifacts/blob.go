@@ -136,6 +136,29 @@ func PutBlobFile(ctx context.Context, s Store, path string) (digest string, size
 	return digest, size, nil
 }
 
+// UploadFile stores the file at path as the blob digest, whose digest and
+// size the caller already knows (from a digest cache), unless the store
+// already has it: what the store holds is not sent again. The bytes are
+// verified on the way, so a file that changed since it was hashed fails with
+// ErrDigestMismatch and stores nothing.
+func UploadFile(ctx context.Context, s Store, path, digest string, size int64) error {
+	if err := checkDigest(digest); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("artifacts: upload: %w", err)
+	}
+	defer f.Close()
+	err = putIfAbsent(ctx, s, digest, size, func() io.Reader {
+		return &verifyReader{r: f, h: sha256.New(), size: size, want: digest}
+	})
+	if err != nil {
+		return fmt.Errorf("%w (file %s)", err, path)
+	}
+	return nil
+}
+
 // putIfAbsent uploads the blob unless an object of the same name and size exists.
 func putIfAbsent(ctx context.Context, s Store, digest string, size int64, open func() io.Reader) error {
 	name := BlobName(digest)

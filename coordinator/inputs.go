@@ -35,12 +35,7 @@ func (c *Coordinator) stepInputs(ctx context.Context, r *run, step string) (map[
 		return nil, err
 	}
 	for _, s := range srcs {
-		// Keys name sources relative to the recipe, so moving the recipe keeps its cache.
-		name := s.URI
-		if rel, err := filepath.Rel(r.req.RecipeDir, s.URI); err == nil && !strings.HasPrefix(rel, "..") {
-			name = filepath.ToSlash(rel)
-		}
-		inputs["source:"+name] = s.Digest
+		inputs["source:"+s.Name] = s.Digest
 	}
 	if step == "predict" {
 		ref, err := c.resolveModel(ctx, r)
@@ -60,6 +55,13 @@ func (c *Coordinator) sourceDigests(r *run, step string) ([]proto.Source, error)
 	if step != "ingest" && step != "ingest_scoring" {
 		return nil, nil
 	}
+	if r.req.Sources != nil {
+		srcs, ok := r.req.Sources[step]
+		if !ok || len(srcs) == 0 {
+			return nil, &inputError{fmt.Errorf("%s: the submission carries no source files", step)}
+		}
+		return srcs, nil
+	}
 	paths, err := r.recipe.Sources(recipes.StepName(step), r.req.RecipeDir)
 	if err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func (c *Coordinator) sourceDigests(r *run, step string) ([]proto.Source, error)
 		if err != nil {
 			return nil, &inputError{fmt.Errorf("%s: read %s: %w", step, p, err)}
 		}
-		out = append(out, proto.Source{URI: p, Digest: digest, Size: size})
+		out = append(out, proto.Source{Name: SourceName(r.req.RecipeDir, p), URI: p, Digest: digest, Size: size})
 	}
 	return out, nil
 }
@@ -169,4 +171,13 @@ func mapFS(files map[string][]byte) fs.FS {
 		m[name] = &fstest.MapFile{Data: data, Mode: 0o644}
 	}
 	return m
+}
+
+// SourceName is how a source file is named in cache keys: relative to the
+// recipe directory when inside it, so moving the recipe keeps its cache.
+func SourceName(recipeDir, path string) string {
+	if rel, err := filepath.Rel(recipeDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return path
 }

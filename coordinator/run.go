@@ -103,6 +103,9 @@ func (c *Coordinator) Submit(ctx context.Context, req proto.SubmitRequest) (*pro
 
 // loadRecipe reads the recipe from the request's files or its directory.
 func loadRecipe(req proto.SubmitRequest, env func(string) (string, bool)) (*recipes.Recipe, error) {
+	if req.Env != nil {
+		env = func(k string) (string, bool) { v, ok := req.Env[k]; return v, ok }
+	}
 	var fsys fs.FS
 	if len(req.Files) > 0 {
 		fsys = mapFS(req.Files)
@@ -225,7 +228,7 @@ func (c *Coordinator) schedule(ctx context.Context, r *run, s *proto.StepState) 
 	}
 
 	docJSON, _ := json.Marshal(doc)
-	jobCfg, err := r.recipe.JobConfig(recipes.StepName(s.Name), r.req.RecipeDir)
+	jobCfg, err := r.recipe.JobConfig(recipes.StepName(s.Name))
 	if err != nil {
 		c.failStep(ctx, r, s, proto.CodeInternal, err)
 		return true

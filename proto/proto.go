@@ -74,10 +74,17 @@ type ArtifactRef struct {
 
 // Source is one input file of an ingest step.
 type Source struct {
-	// URI is a local path or an s3:// URL the worker opens.
-	URI    string `json:"uri"`
-	Digest string `json:"digest"`
-	Size   int64  `json:"size"`
+	// Name identifies the file in cache keys: its path relative to the
+	// recipe directory (or its absolute path or URL when outside it), so that
+	// moving a recipe keeps its cache.
+	Name string `json:"name"`
+	// URI is where a worker on the coordinator's machine finds the file.
+	URI string `json:"uri"`
+	// Uploaded says the CLI uploaded the file to the store as objects/<Digest>;
+	// workers then read it from there instead of URI.
+	Uploaded bool   `json:"uploaded,omitempty"`
+	Digest   string `json:"digest"`
+	Size     int64  `json:"size"`
 }
 
 // Job asks a worker to run one step.
@@ -299,6 +306,40 @@ type SubmitRequest struct {
 	Profile string            `json:"profile,omitempty"`
 	// Target is the step to run up to; empty means the training graph up to register.
 	Target string `json:"target,omitempty"`
+	// Sources, when set, are the ingest steps' files, already hashed and
+	// uploaded by the CLI (step name → files); the coordinator then reads no
+	// local file.
+	Sources map[string][]Source `json:"sources,omitempty"`
+	// Env holds the environment variables the profile may reference, taken
+	// from the submitting CLI.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 func (r *SubmitRequest) schema() int { return r.Schema }
+
+// The coordinator's API, served as a NATS micro service: requests and
+// replies are JSON; a failed request is answered with the micro error
+// headers, the code being an ErrorCode number.
+const (
+	APIService = "sous"
+	APIGroup   = "sous.api"
+	APISubmit  = APIGroup + ".submit" // SubmitRequest → RunState
+	APIStatus  = APIGroup + ".status" // RunRequest → RunState
+	APICancel  = APIGroup + ".cancel" // RunRequest → RunState
+	APIRuns    = APIGroup + ".runs"   // RunsRequest → RunsReply
+)
+
+// RunRequest names a run.
+type RunRequest struct {
+	RunID string `json:"run_id"`
+}
+
+// RunsRequest lists runs, newest first.
+type RunsRequest struct {
+	Limit int `json:"limit,omitempty"`
+}
+
+// RunsReply is the answer to APIRuns.
+type RunsReply struct {
+	Runs []RunState `json:"runs"`
+}

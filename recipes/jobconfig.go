@@ -17,9 +17,6 @@ type JobConfig struct {
 	PositiveClass string `json:"positive_class,omitempty"`
 	PrimaryMetric string `json:"primary_metric,omitempty"`
 	ModelName     string `json:"model_name,omitempty"`
-	// RecipeDir is the recipe directory as the worker sees it; relative
-	// output locations resolve against it. It is not part of any cache key.
-	RecipeDir string `json:"recipe_dir,omitempty"`
 	// Settings is the step's settings struct (IngestSettings, SplitSettings, ...) as JSON.
 	Settings json.RawMessage `json:"settings"`
 }
@@ -36,7 +33,7 @@ func (c *JobConfig) Decode(v any) error {
 }
 
 // JobConfig returns the job configuration of a step.
-func (r *Recipe) JobConfig(step StepName, recipeDir string) (*JobConfig, error) {
+func (r *Recipe) JobConfig(step StepName) (*JobConfig, error) {
 	var settings any
 	switch step {
 	case StepIngest:
@@ -68,7 +65,6 @@ func (r *Recipe) JobConfig(step StepName, recipeDir string) (*JobConfig, error) 
 		PositiveClass: r.PositiveClass,
 		PrimaryMetric: r.PrimaryMetric,
 		ModelName:     r.ModelRegistry.ModelName,
-		RecipeDir:     recipeDir,
 		Settings:      data,
 	}, nil
 }

@@ -40,7 +40,7 @@ func (g *globals) openLocal() (*localState, error) {
 	if err != nil {
 		return nil, withCode(exitBadInput, err)
 	}
-	store, err := openStoreURL(context.Background(), dir, g.store)
+	store, err := openStoreURL(context.Background(), dir, g.store, false)
 	if err != nil {
 		return nil, withCode(exitInfra, err)
 	}

@@ -52,13 +52,15 @@ func main() {
 
 // globals are the flags every command shares.
 type globals struct {
-	dir      string
-	profile  string
-	output   string
-	logLevel string
-	store    string
-	stdout   io.Writer
-	stderr   io.Writer
+	dir          string
+	profile      string
+	output       string
+	logLevel     string
+	store        string
+	createBucket bool
+	nats         natsFlags
+	stdout       io.Writer
+	stderr       io.Writer
 }
 
 // Main runs the CLI and returns the process exit code.
@@ -75,10 +77,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SOUS_STORE"), "artifact store: s3://bucket/prefix (AWS_* environment) or a directory; default .sous/store next to recipe.yaml ($SOUS_STORE)")
+	root.PersistentFlags().BoolVar(&g.createBucket, "create-bucket", false, "create the S3 bucket of --store if it does not exist")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetArgs(args)
-	root.AddCommand(runCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g))
+	root.AddCommand(runCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -314,3 +314,24 @@ func TestRunOnS3(t *testing.T) {
 		t.Fatalf("missing bucket: exit %d, %s", code, stderr)
 	}
 }
+
+func TestExportSaveModes(t *testing.T) {
+	f := &frame.Frame{Cols: []*frame.Column{frame.NewFloatColumn("prediction", []float64{1, 2})}}
+	out := filepath.Join(t.TempDir(), "out", "scored.csv")
+	if err := export(f, out, "csv", "error"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || string(data) != "prediction\n1\n2\n" {
+		t.Fatalf("csv output %q, %v", data, err)
+	}
+	if err := export(f, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
+		t.Fatalf("second export with save_mode error: %v", err)
+	}
+	if err := export(f, out, "csv", "overwrite"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out + ".tmp"); !os.IsNotExist(err) {
+		t.Fatalf("temporary file left behind: %v", err)
+	}
+}

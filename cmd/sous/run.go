@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,11 +13,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/proto"
+	"github.com/sous-ml/sous/recipes"
 )
 
 func runCmd(g *globals) *cobra.Command {
 	var step string
+	var detach bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the recipe up to a step (default: register); cached steps are skipped",
@@ -23,14 +28,21 @@ func runCmd(g *globals) *cobra.Command {
 register) or, with --step predict, its scoring graph (ingest_scoring → predict).
 Steps whose inputs and settings are unchanged are not run again.
 
+Without --nats the run happens on the embedded runtime in this process; with
+--nats (or SOUS_NATS_URL) and --store it is submitted to a cluster's
+coordinator: local data files are uploaded to the store (what it already
+has is not sent again) and the run is followed until it ends.
+
 Exit status: 0 success, 1 the run failed, 2 bad recipe/data/flags, 3 runtime
 or store failure, 4 cancelled, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.run(cmd.Context(), step)
+			return g.run(cmd.Context(), step, detach)
 		},
 	}
 	cmd.Flags().StringVar(&step, "step", "", "run up to this step (ingest, split, transform, train, evaluate, register, ingest_scoring, predict)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "submit, print the run id and return (cluster mode)")
+	g.nats.register(cmd.Flags())
 	return cmd
 }
 
@@ -42,7 +54,7 @@ func (g *globals) recipeDir() (string, error) {
 	return dir, nil
 }
 
-func (g *globals) run(ctx context.Context, step string) error {
+func (g *globals) run(ctx context.Context, step string, detach bool) error {
 	if err := g.validate(); err != nil {
 		return err
 	}
@@ -57,26 +69,101 @@ func (g *globals) run(ctx context.Context, step string) error {
 	defer func() { _ = log.Sync() }()
 	started := time.Now()
 
-	rt, err := startEmbedded(ctx, dir, g.store, log)
+	// The recipe is read and checked here first: a mistake is reported before
+	// anything starts, and the CLI knows the files to send and the output to write.
+	rec, err := recipes.LoadWith(os.DirFS(dir), recipes.LoadOptions{Profile: g.profile, Env: os.LookupEnv})
 	if err != nil {
-		return withCode(exitInfra, err)
+		return withCode(exitBadInput, err)
 	}
-	defer rt.close()
-
-	st, err := rt.coord.Submit(ctx, proto.SubmitRequest{RecipeDir: dir, Profile: g.profile, Target: step})
+	plan, err := rec.Plan(step)
 	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	if err := checkOutput(rec, dir, plan); err != nil {
+		return withCode(exitBadInput, err)
+	}
+
+	var c *conn
+	var store artifacts.Store
+	if g.nats.url == "" {
+		if detach {
+			return withCode(exitBadInput, errors.New("--detach needs a cluster (--nats): the embedded runtime lives in this process"))
+		}
+		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
+		if err != nil {
+			return withCode(exitInfra, err)
+		}
+		defer rt.close()
+		c, store = rt.conn(), rt.store
+	} else {
+		if g.store == "" {
+			return withCode(exitBadInput, errors.New("cluster mode needs --store (or SOUS_STORE): the store the coordinator and workers use"))
+		}
+		if store, err = openStoreURL(ctx, dir, g.store, g.createBucket); err != nil {
+			return withCode(exitInfra, err)
+		}
+		nc, err := g.nats.connect("sous-cli")
+		if err != nil {
+			return withCode(exitInfra, err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return withCode(exitInfra, err)
+		}
+		c = &conn{nc: nc, js: js}
+	}
+
+	req, err := submission(ctx, g, dir, rec, plan, store, !c.embedded)
+	if err != nil {
+		return err
+	}
+	req.Target = step
+	var st proto.RunState
+	if err := call(ctx, c.nc, proto.APISubmit, req, &st); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.code == proto.CodeBadInput {
+			return withCode(exitBadInput, err)
+		}
 		if ctx.Err() != nil {
 			return withCode(exitInterrupt, err)
 		}
-		return withCode(exitBadInput, err)
-	}
-	p := newPrinter(g, st)
-	final, err := follow(ctx, rt.js, st.RunID, p.event)
-	if err != nil {
-		if ctx.Err() != nil {
-			return withCode(exitInterrupt, fmt.Errorf("interrupted; run %s stopped", st.RunID))
-		}
 		return withCode(exitInfra, err)
+	}
+	if detach {
+		if g.output == "json" {
+			return writeJSON(g.stdout, map[string]string{"run_id": st.RunID})
+		}
+		fmt.Fprintln(g.stdout, st.RunID)
+		return nil
+	}
+	return g.watch(ctx, c, &st, started, func(final *proto.RunState) error {
+		return exportOutput(ctx, rec, dir, final, store)
+	})
+}
+
+// watch follows a run to its end, prints it and turns its status into an exit code.
+func (g *globals) watch(ctx context.Context, c *conn, st *proto.RunState, started time.Time, onSuccess func(*proto.RunState) error) error {
+	p := newPrinter(g, st)
+	final, err := follow(ctx, c.js, st.RunID, p.event)
+	if err != nil {
+		if ctx.Err() == nil {
+			return withCode(exitInfra, err)
+		}
+		if c.embedded {
+			// The run lives in this process: stop it rather than leave it half done.
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var ignored proto.RunState
+			_ = call(cctx, c.nc, proto.APICancel, proto.RunRequest{RunID: st.RunID}, &ignored)
+			return withCode(exitInterrupt, fmt.Errorf("interrupted; run %s cancelled", st.RunID))
+		}
+		return withCode(exitInterrupt, fmt.Errorf("stopped following run %s; it goes on: sous runs watch %s", st.RunID, st.RunID))
+	}
+	if final.Status == proto.StatusSucceeded && onSuccess != nil {
+		if err := onSuccess(final); err != nil {
+			final.Status, final.Error = proto.StatusFailed, err.Error()
+		}
 	}
 	p.finish(final, time.Since(started))
 	switch final.Status {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 	"go.uber.org/zap"
 
 	"github.com/sous-ml/sous/artifacts"
@@ -37,6 +38,7 @@ type embedded struct {
 	js     jetstream.JetStream
 	store  artifacts.Store
 	coord  *coordinator.Coordinator
+	api    micro.Service
 	worker *worker.Worker
 	lock   *os.File
 }
@@ -44,7 +46,7 @@ type embedded struct {
 // openStoreURL opens the artifact store: s3://bucket/prefix with the AWS_*
 // environment (AWS_ENDPOINT_URL for MinIO and other S3-compatible stores), a
 // directory path, or, when storeURL is empty, the recipe's .sous/store.
-func openStoreURL(ctx context.Context, recipeDir, storeURL string) (artifacts.Store, error) {
+func openStoreURL(ctx context.Context, recipeDir, storeURL string, createBucket bool) (artifacts.Store, error) {
 	switch {
 	case storeURL == "":
 		return local.New(filepath.Join(recipeDir, stateDir, "store"))
@@ -53,6 +55,7 @@ func openStoreURL(ctx context.Context, recipeDir, storeURL string) (artifacts.St
 		if err != nil {
 			return nil, err
 		}
+		cfg.CreateBucket = createBucket
 		return s3.New(ctx, cfg)
 	case strings.Contains(storeURL, "://"):
 		return nil, fmt.Errorf("--store %q: want s3://bucket/prefix or a directory", storeURL)
@@ -63,7 +66,7 @@ func openStoreURL(ctx context.Context, recipeDir, storeURL string) (artifacts.St
 // startEmbedded starts the runtime for a recipe directory. The store is the
 // local directory .sous/store unless storeURL (s3://bucket/prefix) names
 // another; JetStream state always stays under .sous/.
-func startEmbedded(ctx context.Context, recipeDir, storeURL string, log *zap.Logger) (*embedded, error) {
+func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket bool, log *zap.Logger) (*embedded, error) {
 	base := filepath.Join(recipeDir, stateDir)
 	for _, d := range []string{"nats", "store", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
@@ -106,7 +109,7 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, log *zap.Log
 	if e.js, err = jetstream.New(e.nc); err != nil {
 		return nil, err
 	}
-	if e.store, err = openStoreURL(ctx, recipeDir, storeURL); err != nil {
+	if e.store, err = openStoreURL(ctx, recipeDir, storeURL, createBucket); err != nil {
 		return nil, err
 	}
 	e.coord, err = coordinator.New(coordinator.Config{
@@ -119,6 +122,9 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, log *zap.Log
 		return nil, err
 	}
 	if err := e.coord.Start(ctx); err != nil {
+		return nil, err
+	}
+	if e.api, err = e.coord.Serve(); err != nil {
 		return nil, err
 	}
 	e.worker, err = worker.New(worker.Config{
@@ -140,11 +146,19 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, log *zap.Log
 	return e, nil
 }
 
+// conn is the CLI's view of the embedded runtime.
+func (e *embedded) conn() *conn {
+	return &conn{nc: e.nc, js: e.js, embedded: true}
+}
+
 func (e *embedded) close() {
 	if e.worker != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		e.worker.Stop(ctx)
 		cancel()
+	}
+	if e.api != nil {
+		_ = e.api.Stop()
 	}
 	if e.coord != nil {
 		e.coord.Stop()

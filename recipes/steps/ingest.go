@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
 	"github.com/sous-ml/sous/recipes/cards"
@@ -28,9 +29,9 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f, err := readSource(src.URI, &s)
+		f, err := ingestSource(ctx, env, src, &s)
 		if err != nil {
-			return nil, badInput("%s: %w", job.Step, err)
+			return nil, err
 		}
 		parts = append(parts, f)
 	}
@@ -45,7 +46,7 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 	}
 	files := make([]string, len(job.Sources))
 	for i, src := range job.Sources {
-		files[i] = src.URI
+		files[i] = src.Name
 	}
 	if job.Step == "ingest" {
 		if err := checkTarget(data, cfg, strings.Join(files, ", ")); err != nil {
@@ -77,6 +78,28 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 		Card:    card.HTML(),
 		Metrics: map[string]float64{"rows": float64(data.Len()), "columns": float64(len(data.Cols))},
 	}, nil
+}
+
+// ingestSource loads one source: from the store when the CLI uploaded it,
+// else from its path.
+func ingestSource(ctx context.Context, env *worker.Env, src proto.Source, s *recipes.IngestSettings) (*frame.Frame, error) {
+	path := src.URI
+	if src.Uploaded {
+		p, cleanup, err := artifacts.OpenBlobFile(ctx, env.Store, src.Digest, env.TempDir)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		defer cleanup()
+		path = p
+	}
+	f, err := readSource(path, s)
+	if err != nil {
+		if src.Uploaded {
+			return nil, badInput("%s: %s: %w", "ingest", src.Name, err)
+		}
+		return nil, badInput("%s: %w", "ingest", err)
+	}
+	return f, nil
 }
 
 // readSource loads one file as the settings say.

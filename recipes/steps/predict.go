@@ -2,10 +2,7 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sous-ml/sous/proto"
@@ -47,21 +44,11 @@ func predict(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *w
 	if err != nil {
 		return nil, err
 	}
-	location := ""
-	if s.Output.Location != "" {
-		location = s.Output.Location
-		if !filepath.IsAbs(location) {
-			location = filepath.Join(cfg.RecipeDir, location)
-		}
-		if err := export(scored, location, s.Output.Using, s.SaveMode); err != nil {
-			return nil, err
-		}
-	}
 	card := newCard(job, "Batch scoring")
 	card.AddSummary(
 		cards.KV{Key: "rows scored", Value: fmt.Sprint(scored.Len())},
 		cards.KV{Key: "model", Value: b.EstimatorName},
-		cards.KV{Key: "output", Value: location},
+		cards.KV{Key: "output", Value: s.Output.Location},
 	)
 	card.AddHistogram("Prediction distribution", pred, 40)
 	card.AddPreview(scored, 20)
@@ -92,45 +79,3 @@ func checkSchema(b *ml.Bundle, data *frame.Frame) error {
 }
 
 func numericKind(k string) bool { return k == "float" || k == "int" || k == "bool" }
-
-// export writes the scored table to its final location through a temporary
-// file and a rename, so the location never holds half an output.
-func export(f *frame.Frame, location, using, saveMode string) error {
-	if using == "" {
-		using = strings.TrimPrefix(filepath.Ext(location), ".")
-	}
-	if saveMode == "error" {
-		if _, err := os.Stat(location); err == nil {
-			return badInput("predict: output %s exists and save_mode is error", location)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("predict: output %s: %w", location, err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(location), 0o755); err != nil {
-		return fmt.Errorf("predict: output: %w", err)
-	}
-	tmp := location + ".tmp"
-	var err error
-	switch using {
-	case "parquet":
-		err = frame.WriteParquetFile(tmp, f)
-	case "csv":
-		var out *os.File
-		if out, err = os.Create(tmp); err == nil {
-			err = frame.WriteCSV(out, f)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-		}
-	default:
-		return badInput("predict: output.using %q: use parquet or csv", using)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("predict: write %s: %w", location, err)
-	}
-	if err := os.Rename(tmp, location); err != nil {
-		return fmt.Errorf("predict: output %s: %w", location, err)
-	}
-	return nil
-}

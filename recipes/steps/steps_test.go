@@ -81,7 +81,7 @@ func TestIngestCSVFromPandas(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	job := &proto.Job{Step: "ingest", Sources: []proto.Source{{URI: path}}}
+	job := &proto.Job{Step: "ingest", Sources: []proto.Source{{Name: path, URI: path}}}
 	out, err := ingest(context.Background(), job, jobConfig(t, recipes.IngestSettings{Using: "csv", Header: true}), e)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestIngestRejectsBadTarget(t *testing.T) {
 	for _, tc := range cases {
 		cfg := jobConfig(t, recipes.IngestSettings{Using: "csv", Header: true})
 		cfg.TargetCol = tc.target
-		_, err := ingest(context.Background(), &proto.Job{Step: "ingest", Sources: []proto.Source{{URI: path}}}, cfg, env(t))
+		_, err := ingest(context.Background(), &proto.Job{Step: "ingest", Sources: []proto.Source{{Name: path, URI: path}}}, cfg, env(t))
 		var perm *worker.PermanentError
 		if !errors.As(err, &perm) || perm.Code != proto.CodeBadInput || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("target %s: %v, want a bad-input error containing %q", tc.target, err, tc.want)
@@ -135,27 +135,5 @@ func TestCheckSchemaNamesEveryProblem(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "a is") || strings.Contains(err.Error(), "a (") {
 		t.Errorf("an int column for a float input is fine: %v", err)
-	}
-}
-
-func TestExportSaveModes(t *testing.T) {
-	f := &frame.Frame{Cols: []*frame.Column{frame.NewFloatColumn("prediction", []float64{1, 2})}}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out", "scored.csv")
-	if err := export(f, out, "csv", "error"); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil || string(data) != "prediction\n1\n2\n" {
-		t.Fatalf("csv output %q, %v", data, err)
-	}
-	if err := export(f, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
-		t.Fatalf("second export with save_mode error: %v", err)
-	}
-	if err := export(f, out, "csv", "overwrite"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(out + ".tmp"); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("temporary file left behind: %v", err)
 	}
 }

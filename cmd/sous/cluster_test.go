@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natstest "github.com/nats-io/nats-server/v2/test"
+
+	"github.com/sous-ml/sous/artifacts/s3/miniotest"
+)
+
+// startServer runs `sous args...` in this process until the test ends.
+func startServer(t *testing.T, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var stderr bytes.Buffer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if code := Main(ctx, args, &bytes.Buffer{}, &stderr); code != 0 && ctx.Err() == nil {
+			t.Errorf("sous %s exited %d: %s", strings.Join(args, " "), code, stderr.String())
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// TestClusterInProcess runs a coordinator and two workers as servers against a
+// real nats-server and MinIO, and submits the example with the CLI: the data
+// is uploaded once, the run succeeds, a second run is cached, runs list shows
+// both, and predict writes its output on the CLI's machine.
+func TestClusterInProcess(t *testing.T) {
+	opts := natstest.DefaultTestOptions
+	opts.Port = -1
+	opts.JetStream = true
+	opts.StoreDir = t.TempDir()
+	ns := natstest.RunServer(&opts)
+	t.Cleanup(ns.Shutdown)
+	srv := miniotest.StartServer(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("SOUS_NATS_URL", ns.ClientURL())
+	t.Setenv("SOUS_STORE", srv.StoreURL(miniotest.Prefix(t)))
+
+	startServer(t, "coordinator")
+	startServer(t, "worker", "--slots", "2", "--id", "w1", "--temp-dir", t.TempDir())
+	startServer(t, "worker", "--slots", "2", "--id", "w2", "--temp-dir", t.TempDir())
+
+	dir := copyExample(t)
+	code, rep, stderr := runJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("cluster run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("ran"))
+	if rep.RegisteredModel == nil || rep.RegisteredModel.Version != 1 {
+		t.Fatalf("registered %+v", rep.RegisteredModel)
+	}
+	code, rep, stderr = runJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("cached"))
+
+	code, out, stderr := sous(t, "runs", "list")
+	if code != 0 || strings.Count(out, "succeeded") != 2 {
+		t.Fatalf("runs list: exit %d\n%s%s", code, out, stderr)
+	}
+	code, rep, stderr = runJSON(t, dir, "--step", "predict")
+	if code != 0 {
+		t.Fatalf("predict: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, map[string]string{"ingest_scoring": "ran", "predict": "ran"})
+
+	// --detach prints the run id; runs watch follows it to the end.
+	code, out, stderr = sous(t, "run", "-C", dir, "--detach")
+	if code != 0 {
+		t.Fatalf("detach: exit %d %s", code, stderr)
+	}
+	id := strings.TrimSpace(out)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var o, e bytes.Buffer
+	if code := Main(ctx, []string{"runs", "watch", id}, &o, &e); code != 0 || !strings.Contains(o.String(), "all 6 steps cached") {
+		t.Fatalf("runs watch %s: exit %d\n%s%s", id, code, o.String(), e.String())
+	}
+}
