@@ -20,7 +20,13 @@ import (
 // copyExample copies examples/nyc-taxi into a fresh directory.
 func copyExample(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join("..", "..", "examples", "nyc-taxi")
+	return copyExampleNamed(t, "nyc-taxi")
+}
+
+// copyExampleNamed copies examples/<name> into a fresh directory.
+func copyExampleNamed(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
 	dst := t.TempDir()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -333,5 +339,69 @@ func TestExportSaveModes(t *testing.T) {
 	}
 	if _, err := os.Stat(out + ".tmp"); !os.IsNotExist(err) {
 		t.Fatalf("temporary file left behind: %v", err)
+	}
+}
+
+// TestClassificationExamples runs the classification/v1 examples end to end:
+// binary (wine: is it red?) with logistic regression and a random forest, and
+// multiclass (iris), then scores with MLflow's output columns.
+func TestClassificationExamples(t *testing.T) {
+	cases := []struct {
+		example, estimator string
+		wantColumns        []string
+		wantMetric         string
+		floor              float64
+	}{
+		{"wine-quality", "logistic_regression", []string{"predicted_label", "predicted_score_0", "predicted_score_1"}, "test_f1_score", 0.95},
+		{"wine-quality", "random_forest", []string{"predicted_label", "predicted_score_0", "predicted_score_1"}, "test_f1_score", 0.95},
+		{"iris", "logistic_regression", []string{"predicted_label", "predicted_score_setosa", "predicted_score_versicolor", "predicted_score_virginica"}, "test_f1_score_macro", 0.85},
+	}
+	for _, tc := range cases {
+		t.Run(tc.example+"/"+tc.estimator, func(t *testing.T) {
+			t.Parallel()
+			dir := copyExampleNamed(t, tc.example)
+			profile := filepath.Join(dir, "profiles", "local.yaml")
+			data, err := os.ReadFile(profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(profile, append(data, []byte("\nESTIMATOR: "+tc.estimator+"\n")...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, rep, stderr := runJSON(t, dir)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if rep.ValidationStatus != "VALIDATED" || rep.RegisteredModel == nil {
+				t.Fatalf("validation %s, registered %+v", rep.ValidationStatus, rep.RegisteredModel)
+			}
+			for _, s := range rep.Steps {
+				if s.Name == "evaluate" && !(s.Metrics[tc.wantMetric] >= tc.floor) {
+					t.Fatalf("%s = %v, want >= %v", tc.wantMetric, s.Metrics[tc.wantMetric], tc.floor)
+				}
+			}
+			code, _, stderr = runJSON(t, dir, "--step", "predict")
+			if code != 0 {
+				t.Fatalf("predict: exit %d\n%s", code, stderr)
+			}
+			out, _ := filepath.Glob(filepath.Join(dir, "output", "scored.*"))
+			if len(out) != 1 {
+				t.Fatalf("outputs %v", out)
+			}
+			var f *frame.Frame
+			if strings.HasSuffix(out[0], ".csv") {
+				f, err = frame.ReadCSVFile(out[0], frame.CSVOptions{})
+			} else {
+				f, err = frame.ReadParquetFile(out[0])
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tc.wantColumns {
+				if _, ok := f.Col(c); !ok {
+					t.Errorf("output has no column %s: %v", c, f.Names())
+				}
+			}
+		})
 	}
 }

@@ -240,9 +240,8 @@ func ConfusionMatrix(yTrue, yPred []int, k int) [][]int {
 
 // binaryCurve is scikit-learn's _binary_clf_curve: for each distinct score,
 // in decreasing order, the counts of false and true positives among the
-// examples scoring at least that much. It returns nil for mismatched or
-// empty input and skips non-finite scores' examples... none: scores must be
-// finite (the callers check).
+// examples scoring at least that much. It returns nils for mismatched or
+// empty input; the callers check that the scores are finite.
 func binaryCurve(yTrue []int, score []float64, positive int) (fps, tps, thr []float64) {
 	n := len(yTrue)
 	if n == 0 || len(score) != n {

@@ -104,10 +104,12 @@ func CheckMetricInputs(yTrue, yPred []float64) error {
 // MetricGreaterIsBetter reports whether a larger value of the named built-in
 // metric is better: true for r2_score and the classification scores
 // (accuracy_score, f1_score, precision_score, recall_score, roc_auc,
-// precision_recall_auc), false for errors, losses, counts and unknown names.
+// precision_recall_auc, roc_auc_ovr and the macro and micro averages), false
+// for errors, losses (log_loss), counts and unknown names.
 func MetricGreaterIsBetter(name string) bool {
 	switch name {
-	case MetricR2, "accuracy_score", "f1_score", "precision_score", "recall_score", "roc_auc", "precision_recall_auc":
+	case MetricR2, MetricAccuracy, MetricF1, MetricPrecision, MetricRecall, MetricROCAUC, MetricPRAUC,
+		MetricROCAUCOvR, MetricF1Macro, MetricF1Micro, MetricPrecisionMacro, MetricRecallMacro:
 		return true
 	}
 	return false

@@ -49,12 +49,23 @@ func evaluate(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *
 	}
 	metrics := map[string]float64{}
 	var yTest, predTest []float64
+	var classTest []int
+	var probaTest *ml.Matrix
 	for _, part := range []struct{ input, prefix string }{
 		{"training_data", "training_"}, {"validation_data", "val_"}, {"test_data", "test_"},
 	} {
 		raw, err := readTable(ctx, job, env, part.input)
 		if err != nil {
 			return nil, err
+		}
+		if isClassification(cfg) {
+			m, y, proba, err := classificationTable(b, raw, cfg.PositiveClass)
+			if err != nil {
+				return nil, err
+			}
+			addMetrics(metrics, part.prefix, m)
+			classTest, probaTest = y, proba
+			continue
 		}
 		y, pred, err := predictTable(b, raw)
 		if err != nil {
@@ -110,12 +121,24 @@ func evaluate(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *
 		card.AddTable("Validation criteria (test data)", []string{"metric", "threshold", "value", "result"}, rows)
 	}
 	card.AddMetrics("Metrics", metrics)
-	residuals := make([]float64, len(yTest))
-	for i := range residuals {
-		residuals[i] = yTest[i] - predTest[i]
+	if isClassification(cfg) {
+		addConfusion(card, "Confusion matrix (test)", b.ClassLabels, classTest, probaTest)
+		if pos := positiveIndex(b.ClassLabels, cfg.PositiveClass); pos >= 0 {
+			score := make([]float64, probaTest.Rows)
+			for i := range score {
+				score[i] = probaTest.At(i, pos)
+			}
+			fpr, tpr, _ := ml.ROCCurve(classTest, score, pos)
+			card.AddScatter("ROC curve (test)", fpr, tpr, "false positive rate", "true positive rate")
+		}
+	} else {
+		residuals := make([]float64, len(yTest))
+		for i := range residuals {
+			residuals[i] = yTest[i] - predTest[i]
+		}
+		card.AddScatter("Predicted vs actual (test)", yTest, predTest, "actual", "predicted")
+		card.AddHistogram("Residuals (test)", residuals, 40)
 	}
-	card.AddScatter("Predicted vs actual (test)", yTest, predTest, "actual", "predicted")
-	card.AddHistogram("Residuals (test)", residuals, 40)
 	return &worker.Output{
 		Outputs:          map[string]proto.ArtifactRef{"metrics": ref},
 		Metrics:          metrics,

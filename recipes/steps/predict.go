@@ -35,11 +35,39 @@ func predict(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *w
 	if err != nil {
 		return nil, badInput("predict: %w", err)
 	}
-	pred, err := b.Predict(f)
-	if err != nil {
-		return nil, badInput("predict: %w", err)
+	scored := &frame.Frame{Cols: append([]*frame.Column(nil), data.Cols...)}
+	var pred []float64
+	if len(b.ClassLabels) > 0 {
+		// Classification: the predicted label and a score per class, as MLflow names them.
+		proba, err := probabilities(b, f)
+		if err != nil {
+			return nil, badInput("predict: %w", err)
+		}
+		labels := make([]string, proba.Rows)
+		pred = make([]float64, proba.Rows)
+		for i := range labels {
+			best := 0
+			for j := range proba.Cols {
+				if proba.At(i, j) > proba.At(i, best) {
+					best = j
+				}
+			}
+			labels[i], pred[i] = b.ClassLabels[best], proba.At(i, best)
+		}
+		scored.Cols = append(scored.Cols, frame.NewStringColumn("predicted_label", labels))
+		for j, l := range b.ClassLabels {
+			col := make([]float64, proba.Rows)
+			for i := range col {
+				col[i] = proba.At(i, j)
+			}
+			scored.Cols = append(scored.Cols, frame.NewFloatColumn("predicted_score_"+l, col))
+		}
+	} else {
+		if pred, err = b.Predict(f); err != nil {
+			return nil, badInput("predict: %w", err)
+		}
+		scored.Cols = append(scored.Cols, frame.NewFloatColumn("prediction", pred))
 	}
-	scored := &frame.Frame{Cols: append(append([]*frame.Column(nil), data.Cols...), frame.NewFloatColumn("prediction", pred))}
 	ref, err := writeTable(ctx, env, "scored_data", scored)
 	if err != nil {
 		return nil, err

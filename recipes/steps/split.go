@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -54,13 +55,21 @@ func split(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	hashes := rowHashes(data)
 	idx := [3][]int{}
 	nullTarget := 0
+	strata := map[string][]int{} // classification: rows by class
 	for i, h := range hashes {
 		if target.IsNull(i) || (target.Kind == frame.Float && math.IsNaN(target.Floats[i])) {
 			nullTarget++
 			continue
 		}
+		if isClassification(cfg) {
+			strata[target.Str(i)] = append(strata[target.Str(i)], i)
+			continue
+		}
 		k := assign(h, ratios)
 		idx[k] = append(idx[k], i)
+	}
+	if isClassification(cfg) {
+		idx = stratify(strata, hashes, ratios)
 	}
 	card := newCard(job, "Data split")
 	outputs := map[string]proto.ArtifactRef{}
@@ -118,6 +127,32 @@ func split(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	})
 	card.AddProfile("training data", parts[0])
 	return &worker.Output{Outputs: outputs, Metrics: metrics, Summary: card.Text(80), Card: card.HTML()}, nil
+}
+
+// stratify splits each class by the ratios, so every split has the class
+// proportions of the data: within a class, rows are ordered by their hash
+// (the same order on any machine) and cut at the ratios.
+func stratify(strata map[string][]int, hashes []uint64, ratios []float64) [3][]int {
+	var idx [3][]int
+	classes := make([]string, 0, len(strata))
+	for c := range strata {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		rows := strata[c]
+		sort.Slice(rows, func(a, b int) bool { return hashes[rows[a]] < hashes[rows[b]] })
+		n := float64(len(rows))
+		cut1 := int(math.Round(n * ratios[0]))
+		cut2 := int(math.Round(n * (ratios[0] + ratios[1])))
+		idx[0] = append(idx[0], rows[:cut1]...)
+		idx[1] = append(idx[1], rows[cut1:cut2]...)
+		idx[2] = append(idx[2], rows[cut2:]...)
+	}
+	for k := range idx {
+		sort.Ints(idx[k])
+	}
+	return idx
 }
 
 // assign maps a row hash to a split by the ratios.

@@ -48,16 +48,50 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	if err != nil {
 		return nil, badInput("train: %w", err)
 	}
-	y, err := targetValues(trainF, cfg.TargetCol)
-	if err != nil {
+	params := s.EstimatorParams
+	var y []float64
+	var labels []string
+	var yIdx []int
+	if isClassification(cfg) {
+		if s.CalibrateProba {
+			return nil, badInput("train: calibrate_proba is not supported yet; set it to false")
+		}
+		if labels, err = classLabels(trainF, cfg.TargetCol, cfg.PositiveClass); err != nil {
+			return nil, err
+		}
+		if yIdx, err = classIndexes(trainF, cfg.TargetCol, labels); err != nil {
+			return nil, err
+		}
+		if s.RebalanceTrainingData {
+			if keep := rebalance(trainF, yIdx, len(labels)); len(keep) < len(yIdx) {
+				trainF = trainF.Take(keep)
+				if X, err = ft.Transformer.Transform(trainF); err != nil {
+					return nil, badInput("train: %w", err)
+				}
+				kept := make([]int, len(keep))
+				for i, r := range keep {
+					kept[i] = yIdx[r]
+				}
+				yIdx = kept
+			}
+		}
+		y = make([]float64, len(yIdx))
+		for i, k := range yIdx {
+			y[i] = float64(k)
+		}
+		params = classifierParams(s.Estimator, params, len(labels))
+	} else if y, err = targetValues(trainF, cfg.TargetCol); err != nil {
 		return nil, err
 	}
-	est, err := ml.NewEstimator(s.Estimator, s.EstimatorParams)
+	est, err := ml.NewEstimator(s.Estimator, params)
 	if err != nil {
 		return nil, badInput("train: %w", err)
 	}
 	if err := est.Fit(X, y); err != nil {
 		return nil, badInput("train: %s: %w", s.Estimator, err)
+	}
+	if _, ok := est.(ml.Classifier); isClassification(cfg) && !ok {
+		return nil, badInput("train: estimator %s does not classify", s.Estimator)
 	}
 	state, err := ml.MarshalEstimator(est)
 	if err != nil {
@@ -76,27 +110,38 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 		Transformer:   ft.Transformer,
 		EstimatorName: s.Estimator,
 		Estimator:     state,
+		ClassLabels:   labels,
 		FeatureNames:  ft.Transformer.FeatureNames(),
 	}
 	metrics := map[string]float64{}
-	predTrain, err := est.Predict(X)
-	if err != nil {
-		return nil, fmt.Errorf("train: predict training data: %w", err)
+	var plot func(card *cards.Card)
+	if isClassification(cfg) {
+		proba, err := est.(ml.Classifier).PredictProba(X)
+		if err != nil {
+			return nil, fmt.Errorf("train: predict training data: %w", err)
+		}
+		addMetrics(metrics, "training_", ml.ClassificationMetrics(yIdx, proba, labels, positiveIndex(labels, cfg.PositiveClass)))
+		valMetrics, yVal, probaVal, err := classificationTable(b, valRaw, cfg.PositiveClass)
+		if err != nil {
+			return nil, err
+		}
+		addMetrics(metrics, "val_", valMetrics)
+		plot = func(card *cards.Card) { addConfusion(card, "Confusion matrix (validation)", labels, yVal, probaVal) }
+	} else {
+		predTrain, err := est.Predict(X)
+		if err != nil {
+			return nil, fmt.Errorf("train: predict training data: %w", err)
+		}
+		addMetrics(metrics, "training_", ml.RegressionMetrics(y, predTrain))
+		yVal, predVal, err := predictTable(b, valRaw)
+		if err != nil {
+			return nil, err
+		}
+		addMetrics(metrics, "val_", ml.RegressionMetrics(yVal, predVal))
+		plot = func(card *cards.Card) {
+			card.AddScatter("Predicted vs actual (validation)", yVal, predVal, "actual "+cfg.TargetCol, "predicted")
+		}
 	}
-	addMetrics(metrics, "training_", ml.RegressionMetrics(y, predTrain))
-	valF, err := applyDerive(valRaw, ft.Derive)
-	if err != nil {
-		return nil, badInput("train: %w", err)
-	}
-	yVal, err := targetValues(valF, cfg.TargetCol)
-	if err != nil {
-		return nil, err
-	}
-	predVal, err := b.Predict(valF)
-	if err != nil {
-		return nil, fmt.Errorf("train: predict validation data: %w", err)
-	}
-	addMetrics(metrics, "val_", ml.RegressionMetrics(yVal, predVal))
 
 	var buf bytes.Buffer
 	if err := b.Encode(&buf); err != nil {
@@ -116,7 +161,7 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	)
 	card.AddMetrics("Metrics", metrics)
 	addImportances(card, b.FeatureNames, est.FeatureImportances())
-	card.AddScatter("Predicted vs actual (validation)", yVal, predVal, "actual "+cfg.TargetCol, "predicted")
+	plot(card)
 	return &worker.Output{
 		Outputs: map[string]proto.ArtifactRef{"model": ref},
 		Metrics: metrics,
@@ -207,4 +252,27 @@ func addImportances(card *cards.Card, names []string, imp []float64) {
 		labels[i], vals[i] = names[j], imp[j]
 	}
 	card.AddBars("Feature importances", labels, vals)
+}
+
+// addConfusion shows the confusion matrix of predicted classes.
+func addConfusion(card *cards.Card, title string, labels []string, y []int, proba *ml.Matrix) {
+	pred := make([]int, proba.Rows)
+	for i := range pred {
+		row := proba.Row(i)
+		for j, p := range row {
+			if p > row[pred[i]] {
+				pred[i] = j
+			}
+		}
+	}
+	cm := ml.ConfusionMatrix(y, pred, len(labels))
+	header := append([]string{"actual \\ predicted"}, labels...)
+	rows := make([][]string, len(labels))
+	for i, l := range labels {
+		rows[i] = append([]string{l}, make([]string, len(labels))...)
+		for j := range labels {
+			rows[i][j+1] = fmt.Sprint(cm[i][j])
+		}
+	}
+	card.AddTable(title, header, rows)
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""scikit-learn's fit times for the models of linear_bench_test.go, on the
+very same data. Write the data with the Go benchmarks first:
+
+    SOUS_BENCH_LINEAR_CSV=/tmp/sous-bench-linear.csv \\
+        go test -run '^$' -bench 'Logistic|Lasso' -benchtime 1x ./recipes/ml/
+    /usr/bin/python3 recipes/ml/testdata/bench_linear.py /tmp/sous-bench-linear.csv
+
+It prints one line per model: the best of three fit times, and the
+iteration count.
+"""
+import sys
+import time
+
+import numpy as np
+from sklearn.linear_model import Lasso, LogisticRegression
+
+path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/sous-bench-linear.csv"
+data = np.loadtxt(path, delimiter=",", skiprows=1)
+X = np.ascontiguousarray(data[:, :-3])
+y_reg, y_bin, y_multi = data[:, -3], data[:, -2].astype(int), data[:, -1].astype(int)
+print(f"{X.shape[0]} x {X.shape[1]} from {path}")
+
+for name, make, y in [
+    ("BenchmarkLogisticFit", lambda: LogisticRegression(), y_bin),
+    ("BenchmarkLogisticFitMultinomial", lambda: LogisticRegression(), y_multi),
+    ("BenchmarkLassoFit", lambda: Lasso(alpha=0.01), y_reg),
+]:
+    best = float("inf")
+    for _ in range(3):
+        m = make()
+        t0 = time.perf_counter()
+        m.fit(X, y)
+        best = min(best, time.perf_counter() - t0)
+    n_iter = np.max(m.n_iter_)
+    print(f"{name:34s} {best * 1e3:10.1f} ms   n_iter {n_iter}")
