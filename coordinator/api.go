@@ -39,6 +39,7 @@ func (c *Coordinator) Serve() (micro.Service, error) {
 		{"status", c.apiStatus},
 		{"cancel", c.apiCancel},
 		{"runs", c.apiRuns},
+		{"plan", c.apiPlan},
 	}
 	for _, e := range endpoints {
 		fn := e.fn
@@ -79,6 +80,18 @@ func (c *Coordinator) apiSubmit(ctx context.Context, data []byte) (any, error) {
 		return nil, err
 	}
 	return c.Submit(ctx, req)
+}
+
+func (c *Coordinator) apiPlan(ctx context.Context, data []byte) (any, error) {
+	var req proto.SubmitRequest
+	if err := proto.Decode(data, &req); err != nil {
+		return nil, err
+	}
+	steps, err := c.Plan(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return proto.PlanReply{Steps: steps}, nil
 }
 
 func decodeRunRequest(data []byte) (proto.RunRequest, error) {

@@ -343,3 +343,23 @@ type RunsRequest struct {
 type RunsReply struct {
 	Runs []RunState `json:"runs"`
 }
+
+// APIPlan answers what a run would do without running anything:
+// SubmitRequest → PlanReply.
+const APIPlan = APIGroup + ".plan"
+
+// StepPlan is what a run would do with one step.
+type StepPlan struct {
+	Name string `json:"name"`
+	// Status is "cached" (its output exists), "run" (it would run) or
+	// "in_flight" (another run is computing the same key now).
+	Status   string `json:"status"`
+	CacheKey string `json:"cache_key,omitempty"`
+	// Reason says why a step would run: what changed in its key.
+	Reason string `json:"reason,omitempty"`
+}
+
+// PlanReply is the answer to APIPlan.
+type PlanReply struct {
+	Steps []StepPlan `json:"steps"`
+}

@@ -66,22 +66,8 @@ type globals struct {
 // Main runs the CLI and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}
-	root := &cobra.Command{
-		Use:           "sous",
-		Short:         "sous runs machine-learning recipes on a work queue, from a laptop to a cluster",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "recipe directory (holding recipe.yaml)")
-	root.PersistentFlags().StringVar(&g.profile, "profile", "local", "profile: profiles/<name>.yaml")
-	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
-	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level: debug, info, warn, error")
-	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SOUS_STORE"), "artifact store: s3://bucket/prefix (AWS_* environment) or a directory; default .sous/store next to recipe.yaml ($SOUS_STORE)")
-	root.PersistentFlags().BoolVar(&g.createBucket, "create-bucket", false, "create the S3 bucket of --store if it does not exist")
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root := newRoot(g)
 	root.SetArgs(args)
-	root.AddCommand(runCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -96,6 +82,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInterrupt
 	}
 	return exitBadInput
+}
+
+// newRoot builds the command tree; g receives the flags.
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sous",
+		Short:         "sous runs machine-learning recipes on a work queue, from a laptop to a cluster",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", ".", "recipe directory (holding recipe.yaml)")
+	root.PersistentFlags().StringVar(&g.profile, "profile", "local", "profile: profiles/<name>.yaml")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SOUS_STORE"), "artifact store: s3://bucket/prefix (AWS_* environment) or a directory; default .sous/store next to recipe.yaml ($SOUS_STORE)")
+	root.PersistentFlags().BoolVar(&g.createBucket, "create-bucket", false, "create the S3 bucket of --store if it does not exist")
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.AddCommand(runCmd(g), planCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g))
+	return root
 }
 
 func (g *globals) validate() error {

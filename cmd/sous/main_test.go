@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sous-ml/sous/artifacts/s3/miniotest"
+	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes/frame"
 )
 
@@ -404,4 +405,54 @@ func TestClassificationExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPlan(t *testing.T) {
+	dir := copyExample(t)
+	plan := func() []proto.StepPlan {
+		t.Helper()
+		code, out, stderr := sous(t, "plan", "-C", dir, "-o", "json")
+		if code != 0 {
+			t.Fatalf("plan: exit %d\n%s", code, stderr)
+		}
+		var steps []proto.StepPlan
+		if err := json.Unmarshal([]byte(out), &steps); err != nil {
+			t.Fatal(err)
+		}
+		return steps
+	}
+	for _, p := range plan() {
+		if p.Status != "run" {
+			t.Fatalf("before any run, %s is %s", p.Name, p.Status)
+		}
+	}
+	if code, _, stderr := runJSON(t, dir); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	recipe := filepath.Join(dir, "recipe.yaml")
+	data, _ := os.ReadFile(recipe)
+	if err := os.WriteFile(recipe, []byte(strings.Replace(string(data), "alpha: 1.0", "alpha: 2.0", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]proto.StepPlan{}
+	for _, p := range plan() {
+		got[p.Name] = p
+	}
+	for _, s := range []string{"ingest", "split", "transform"} {
+		if got[s].Status != "cached" {
+			t.Errorf("%s: %s, want cached", s, got[s].Status)
+		}
+	}
+	if tr := got["train"]; tr.Status != "run" || !strings.Contains(tr.Reason, "estimator_params.alpha changed") {
+		t.Errorf("train: %+v, want run because alpha changed", tr)
+	}
+	if ev := got["evaluate"]; ev.Status != "run" || !strings.Contains(ev.Reason, "upstream") {
+		t.Errorf("evaluate: %+v", ev)
+	}
+	// plan records nothing: the run after it still runs train.
+	code, rep, stderr := runJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, map[string]string{"transform": "cached", "train": "ran"})
 }

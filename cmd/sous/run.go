@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/proto"
@@ -54,13 +55,79 @@ func (g *globals) recipeDir() (string, error) {
 	return dir, nil
 }
 
-func (g *globals) run(ctx context.Context, step string, detach bool) error {
+// session is what run and plan share: the recipe read and checked locally,
+// the steps to run, and a connection to a runtime, embedded or remote.
+type session struct {
+	dir   string
+	rec   *recipes.Recipe
+	plan  []recipes.StepName
+	c     *conn
+	store artifacts.Store
+	close func()
+}
+
+// open reads the recipe and connects: to a cluster with --nats, else to an
+// embedded runtime it starts. The recipe is read and checked here first, so a
+// mistake is reported before anything starts.
+func (g *globals) open(ctx context.Context, step string, log *zap.Logger) (*session, error) {
 	if err := g.validate(); err != nil {
-		return err
+		return nil, err
 	}
 	dir, err := g.recipeDir()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	rec, err := recipes.LoadWith(os.DirFS(dir), recipes.LoadOptions{Profile: g.profile, Env: os.LookupEnv})
+	if err != nil {
+		return nil, withCode(exitBadInput, err)
+	}
+	plan, err := rec.Plan(step)
+	if err != nil {
+		return nil, withCode(exitBadInput, err)
+	}
+	s := &session{dir: dir, rec: rec, plan: plan, close: func() {}}
+	if g.nats.url == "" {
+		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
+		if err != nil {
+			return nil, withCode(exitInfra, err)
+		}
+		s.c, s.store, s.close = rt.conn(), rt.store, rt.close
+		return s, nil
+	}
+	if g.store == "" {
+		return nil, withCode(exitBadInput, errors.New("cluster mode needs --store (or SOUS_STORE): the store the coordinator and workers use"))
+	}
+	if s.store, err = openStoreURL(ctx, dir, g.store, g.createBucket); err != nil {
+		return nil, withCode(exitInfra, err)
+	}
+	nc, err := g.nats.connect("sous-cli")
+	if err != nil {
+		return nil, withCode(exitInfra, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, withCode(exitInfra, err)
+	}
+	s.c, s.close = &conn{nc: nc, js: js}, nc.Close
+	return s, nil
+}
+
+// callErr turns a failed API call into an exit code.
+func callErr(ctx context.Context, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.code == proto.CodeBadInput {
+		return withCode(exitBadInput, err)
+	}
+	if ctx.Err() != nil {
+		return withCode(exitInterrupt, err)
+	}
+	return withCode(exitInfra, err)
+}
+
+func (g *globals) run(ctx context.Context, step string, detach bool) error {
+	if detach && g.nats.url == "" {
+		return withCode(exitBadInput, errors.New("--detach needs a cluster (--nats): the embedded runtime lives in this process"))
 	}
 	log, err := g.logger()
 	if err != nil {
@@ -68,67 +135,22 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 	}
 	defer func() { _ = log.Sync() }()
 	started := time.Now()
-
-	// The recipe is read and checked here first: a mistake is reported before
-	// anything starts, and the CLI knows the files to send and the output to write.
-	rec, err := recipes.LoadWith(os.DirFS(dir), recipes.LoadOptions{Profile: g.profile, Env: os.LookupEnv})
+	s, err := g.open(ctx, step, log)
 	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := checkOutput(s.rec, s.dir, s.plan); err != nil {
 		return withCode(exitBadInput, err)
 	}
-	plan, err := rec.Plan(step)
-	if err != nil {
-		return withCode(exitBadInput, err)
-	}
-	if err := checkOutput(rec, dir, plan); err != nil {
-		return withCode(exitBadInput, err)
-	}
-
-	var c *conn
-	var store artifacts.Store
-	if g.nats.url == "" {
-		if detach {
-			return withCode(exitBadInput, errors.New("--detach needs a cluster (--nats): the embedded runtime lives in this process"))
-		}
-		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
-		if err != nil {
-			return withCode(exitInfra, err)
-		}
-		defer rt.close()
-		c, store = rt.conn(), rt.store
-	} else {
-		if g.store == "" {
-			return withCode(exitBadInput, errors.New("cluster mode needs --store (or SOUS_STORE): the store the coordinator and workers use"))
-		}
-		if store, err = openStoreURL(ctx, dir, g.store, g.createBucket); err != nil {
-			return withCode(exitInfra, err)
-		}
-		nc, err := g.nats.connect("sous-cli")
-		if err != nil {
-			return withCode(exitInfra, err)
-		}
-		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return withCode(exitInfra, err)
-		}
-		c = &conn{nc: nc, js: js}
-	}
-
-	req, err := submission(ctx, g, dir, rec, plan, store, !c.embedded)
+	req, err := submission(ctx, s.dir, s.rec, s.plan, s.store, !s.c.embedded)
 	if err != nil {
 		return err
 	}
 	req.Target = step
 	var st proto.RunState
-	if err := call(ctx, c.nc, proto.APISubmit, req, &st); err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.code == proto.CodeBadInput {
-			return withCode(exitBadInput, err)
-		}
-		if ctx.Err() != nil {
-			return withCode(exitInterrupt, err)
-		}
-		return withCode(exitInfra, err)
+	if err := call(ctx, s.c.nc, proto.APISubmit, req, &st); err != nil {
+		return callErr(ctx, err)
 	}
 	if detach {
 		if g.output == "json" {
@@ -137,9 +159,49 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 		fmt.Fprintln(g.stdout, st.RunID)
 		return nil
 	}
-	return g.watch(ctx, c, &st, started, func(final *proto.RunState) error {
-		return exportOutput(ctx, rec, dir, final, store)
+	return g.watch(ctx, s.c, &st, started, func(final *proto.RunState) error {
+		return exportOutput(ctx, s.rec, s.dir, final, s.store)
 	})
+}
+
+func planCmd(g *globals) *cobra.Command {
+	var step string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what a run would do: per step cached, run (and why) or in flight",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			s, err := g.open(ctx, step, log)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			req, err := submission(ctx, s.dir, s.rec, s.plan, s.store, false)
+			if err != nil {
+				return err
+			}
+			req.Target = step
+			var reply proto.PlanReply
+			if err := call(ctx, s.c.nc, proto.APIPlan, req, &reply); err != nil {
+				return callErr(ctx, err)
+			}
+			if g.output == "json" {
+				return writeJSON(g.stdout, reply.Steps)
+			}
+			for _, p := range reply.Steps {
+				fmt.Fprintf(g.stdout, "%-15s %-9s %-12s %s\n", p.Name, p.Status, short(p.CacheKey), p.Reason)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&step, "step", "", "plan up to this step")
+	g.nats.register(cmd.Flags())
+	return cmd
 }
 
 // watch follows a run to its end, prints it and turns its status into an exit code.

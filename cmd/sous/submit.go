@@ -20,7 +20,7 @@ import (
 // submission builds the request for a run: the recipe files, the profile's
 // environment variables and the hashed source files, uploaded to the store
 // when the coordinator is elsewhere.
-func submission(ctx context.Context, g *globals, dir string, rec *recipes.Recipe, plan []recipes.StepName, store artifacts.Store, upload bool) (proto.SubmitRequest, error) {
+func submission(ctx context.Context, dir string, rec *recipes.Recipe, plan []recipes.StepName, store artifacts.Store, upload bool) (proto.SubmitRequest, error) {
 	req := proto.SubmitRequest{
 		Schema:    proto.SchemaVersion,
 		RecipeDir: dir,
