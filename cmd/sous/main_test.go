@@ -273,6 +273,27 @@ func TestRunEndToEndAndCaching(t *testing.T) {
 		}
 	})
 
+	t.Run("models", func(t *testing.T) {
+		code, out, stderr := sous(t, "models", "list", "taxi_fare_regressor", "-C", dir, "-o", "json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var versions []struct {
+			Version          int    `json:"version"`
+			ValidationStatus string `json:"validation_status"`
+		}
+		if err := json.Unmarshal([]byte(out), &versions); err != nil {
+			t.Fatal(err)
+		}
+		// v1 cold, v2 new split ratios, v3 changed data; cached runs added none.
+		if len(versions) != 3 || versions[0].Version != 1 || versions[2].Version != 3 || versions[2].ValidationStatus != "VALIDATED" {
+			t.Fatalf("versions %+v, want 1, 2 and 3, validated", versions)
+		}
+		if code, _, stderr := sous(t, "models", "alias", "taxi_fare_regressor", "champion", "7", "-C", dir); code != exitBadInput || !strings.Contains(stderr, "not found") {
+			t.Fatalf("alias to a missing version: exit %d %s", code, stderr)
+		}
+	})
+
 	t.Run("inspect and get-artifact", func(t *testing.T) {
 		code, out, stderr := sous(t, "inspect", "-C", dir, "--step", "evaluate")
 		if code != 0 {
