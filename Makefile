@@ -27,8 +27,9 @@ test: tools ## run every test with the race detector (S3 tests against a real Mi
 test/short: ## fast tests without the race detector
 	$(GO) test -short ./...
 
-bench: ## run the Go benchmarks
+bench: ## Go benchmarks of the hot paths, then sous against scikit-learn and XGBoost (BENCH_ROWS=1000000)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/bench-peers.sh
 
 check: ## gofmt, go vet, import direction, go mod tidy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1)
