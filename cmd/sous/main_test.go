@@ -344,19 +344,24 @@ func TestRunOnS3(t *testing.T) {
 }
 
 func TestExportSaveModes(t *testing.T) {
+	dir := t.TempDir()
 	f := &frame.Frame{Cols: []*frame.Column{frame.NewFloatColumn("prediction", []float64{1, 2})}}
-	out := filepath.Join(t.TempDir(), "out", "scored.csv")
-	if err := export(f, out, "csv", "error"); err != nil {
+	scored := filepath.Join(dir, "scored.parquet")
+	if err := frame.WriteParquetFile(scored, f); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out", "scored.csv")
+	if err := exportFile(scored, out, "csv", "error"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil || string(data) != "prediction\n1\n2\n" {
 		t.Fatalf("csv output %q, %v", data, err)
 	}
-	if err := export(f, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
+	if err := exportFile(scored, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
 		t.Fatalf("second export with save_mode error: %v", err)
 	}
-	if err := export(f, out, "csv", "overwrite"); err != nil {
+	if err := exportFile(scored, out, "csv", "overwrite"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(out + ".tmp"); !os.IsNotExist(err) {

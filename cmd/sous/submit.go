@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -132,16 +135,14 @@ func exportOutput(ctx context.Context, rec *recipes.Recipe, dir string, final *p
 		return fmt.Errorf("predict: scored data: %w", err)
 	}
 	defer cleanup()
-	f, err := frame.ReadParquetFile(path)
-	if err != nil {
-		return fmt.Errorf("predict: scored data: %w", err)
-	}
-	return export(f, loc, rec.Predict.Output.Using, rec.Predict.SaveMode)
+	return exportFile(path, loc, rec.Predict.Output.Using, rec.Predict.SaveMode)
 }
 
-// export writes the scored table to its final location through a temporary
-// file and a rename, so the location never holds half an output.
-func export(f *frame.Frame, location, using, saveMode string) error {
+// exportFile writes the scored parquet file at path to location, as parquet
+// (a copy) or csv (converted row group by row group), through a temporary file
+// and a rename, so the location never holds half an output and memory does
+// not grow with the data.
+func exportFile(path, location, using, saveMode string) error {
 	if using == "" {
 		using = strings.TrimPrefix(filepath.Ext(location), ".")
 	}
@@ -150,25 +151,14 @@ func export(f *frame.Frame, location, using, saveMode string) error {
 			return fmt.Errorf("predict: output %s exists and save_mode is error", location)
 		}
 	}
+	if using != recipes.FormatParquet && using != recipes.FormatCSV {
+		return fmt.Errorf("predict: output.using %q: use parquet or csv", using)
+	}
 	if err := os.MkdirAll(filepath.Dir(location), 0o755); err != nil {
 		return fmt.Errorf("predict: output: %w", err)
 	}
 	tmp := location + ".tmp"
-	var err error
-	switch using {
-	case recipes.FormatParquet:
-		err = frame.WriteParquetFile(tmp, f)
-	case recipes.FormatCSV:
-		var out *os.File
-		if out, err = os.Create(tmp); err == nil {
-			err = frame.WriteCSV(out, f)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-		}
-	default:
-		return fmt.Errorf("predict: output.using %q: use parquet or csv", using)
-	}
+	err := writeExport(path, tmp, using)
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("predict: write %s: %w", location, err)
@@ -177,4 +167,55 @@ func export(f *frame.Frame, location, using, saveMode string) error {
 		return fmt.Errorf("predict: output %s: %w", location, err)
 	}
 	return os.Chmod(location, 0o644)
+}
+
+func writeExport(path, tmp, using string) error {
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if using == recipes.FormatParquet {
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		if _, err := io.Copy(out, in); err != nil {
+			return err
+		}
+		return out.Close()
+	}
+	r, err := frame.OpenParquetFile(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	bw := bufio.NewWriterSize(out, 1<<20)
+	for first := true; ; first = false {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := frame.WriteCSV(&buf, f); err != nil {
+			return err
+		}
+		data := buf.Bytes()
+		if !first { // one header, for the first row group
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				data = data[i+1:]
+			}
+		}
+		if _, err := bw.Write(data); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return out.Close()
 }

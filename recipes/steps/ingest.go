@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,8 +16,13 @@ import (
 	"github.com/sous-ml/sous/worker"
 )
 
-// ingest reads the recipe's source files (parquet or csv) into one table.
-// For the training graph it also checks the target column.
+// profileRows bounds the rows a step keeps in memory for its card's profile
+// and preview while it streams the rest.
+const profileRows = 100_000
+
+// ingest streams the recipe's source files (parquet row group by row group,
+// csv file by file) into one parquet table, so memory does not grow with the
+// data. For the training graph it also checks the target column.
 func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *worker.Env) (*worker.Output, error) {
 	var s recipes.IngestSettings
 	if err := cfg.Decode(&s); err != nil {
@@ -24,82 +31,156 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 	if len(job.Sources) == 0 {
 		return nil, badInput("%s: no source files", job.Step)
 	}
-	var parts []*frame.Frame
-	for _, src := range job.Sources {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		f, err := ingestSource(ctx, env, src, &s)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f)
-	}
-	data, err := frame.Concat(parts...)
-	if err != nil {
-		return nil, badInput("%s: the source files do not share one schema: %w", job.Step, err)
-	}
-	if len(s.Columns) > 0 {
-		if data, err = data.Select(s.Columns...); err != nil {
-			return nil, badInput("%s: columns: %w", job.Step, err)
-		}
-	}
-	files := make([]string, len(job.Sources))
-	for i, src := range job.Sources {
-		files[i] = src.Name
-	}
-	if job.Step == "ingest" {
-		if err := checkTarget(data, cfg, strings.Join(files, ", ")); err != nil {
-			return nil, err
-		}
-	}
 	outName := "ingested_data"
 	if job.Step == "ingest_scoring" {
 		outName = "ingested_scoring_data"
 	}
-	ref, err := writeTable(ctx, env, outName, data)
+	path := filepath.Join(env.TempDir, outName+".parquet")
+	out, err := os.Create(path)
 	if err != nil {
 		return nil, err
+	}
+	defer out.Close()
+	var (
+		w      *frame.ParquetWriter
+		schema []frame.Field
+		first  string
+		sample *frame.Frame
+		rows   int
+	)
+	for _, src := range job.Sources {
+		err := eachBatch(ctx, env, src, &s, func(f *frame.Frame) error {
+			if len(s.Columns) > 0 {
+				var err error
+				if f, err = f.Select(s.Columns...); err != nil {
+					return badInput("%s: %s: columns: %w", job.Step, src.Name, err)
+				}
+			}
+			if w == nil {
+				if job.Step == "ingest" {
+					if err := checkTarget(f, cfg, src.Name); err != nil {
+						return err
+					}
+				}
+				schema, first = f.Schema(), src.Name
+				var err error
+				if w, err = frame.NewParquetWriter(out, schema, frame.WriterOptions{}); err != nil {
+					return err
+				}
+			} else if err := sameSchema(schema, f.Schema()); err != nil {
+				return badInput("%s: %s does not have the columns of %s: %w", job.Step, src.Name, first, err)
+			}
+			if err := w.Write(f); err != nil {
+				return fmt.Errorf("%s: write %s: %w", job.Step, outName, err)
+			}
+			rows += f.Len()
+			if sample.Len() < profileRows {
+				part := f.Head(profileRows - sample.Len())
+				if sample == nil {
+					sample = part
+				} else if sample, err = frame.Concat(sample, part); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if w == nil {
+		return nil, badInput("%s: the source files hold no rows", job.Step)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("%s: write %s: %w", job.Step, outName, err)
+	}
+	if err := out.Close(); err != nil {
+		return nil, err
+	}
+	digest, size, err := artifacts.PutBlobFile(ctx, env.Store, path)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", outName, err)
 	}
 
 	card := newCard(job, "Data ingestion")
 	card.AddSummary(
-		cards.KV{Key: "rows", Value: fmt.Sprint(data.Len())},
-		cards.KV{Key: "columns", Value: fmt.Sprint(len(data.Cols))},
+		cards.KV{Key: "rows", Value: fmt.Sprint(rows)},
+		cards.KV{Key: "columns", Value: fmt.Sprint(len(schema))},
 		cards.KV{Key: "files", Value: fmt.Sprint(len(job.Sources))},
 		cards.KV{Key: "format", Value: s.Using},
 	)
-	card.AddProfile("ingested data", data)
-	card.AddSchema(data)
-	card.AddPreview(data, 20)
+	title := "ingested data"
+	if sample.Len() < rows {
+		title = fmt.Sprintf("ingested data (first %d of %d rows)", sample.Len(), rows)
+	}
+	card.AddProfile(title, sample)
+	card.AddSchema(sample)
+	card.AddPreview(sample, 20)
 	return &worker.Output{
-		Outputs: map[string]proto.ArtifactRef{outName: ref},
+		Outputs: map[string]proto.ArtifactRef{outName: {Digest: digest, Size: size}},
 		Summary: card.Text(80),
 		Card:    card.HTML(),
-		Metrics: map[string]float64{"rows": float64(data.Len()), "columns": float64(len(data.Cols))},
+		Metrics: map[string]float64{"rows": float64(rows), "columns": float64(len(schema))},
 	}, nil
 }
 
-// ingestSource loads one source: from the store when the CLI uploaded it,
-// else from its path.
-func ingestSource(ctx context.Context, env *worker.Env, src proto.Source, s *recipes.IngestSettings) (*frame.Frame, error) {
+// sameSchema reports how two schemas differ, if they do.
+func sameSchema(want, got []frame.Field) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("%d columns instead of %d", len(got), len(want))
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			return fmt.Errorf("column %d is %s (%s), want %s (%s)", i+1, got[i].Name, got[i].Kind, want[i].Name, want[i].Kind)
+		}
+	}
+	return nil
+}
+
+// eachBatch calls fn with the source's rows: a parquet file one row group at
+// a time, a csv file whole. The source is read from the store when the CLI
+// uploaded it, else from its path.
+func eachBatch(ctx context.Context, env *worker.Env, src proto.Source, s *recipes.IngestSettings, fn func(*frame.Frame) error) error {
 	path := src.URI
 	if src.Uploaded {
 		p, cleanup, err := artifacts.OpenBlobFile(ctx, env.Store, src.Digest, env.TempDir)
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+			return fmt.Errorf("source %s: %w", src.Name, err)
 		}
 		defer cleanup()
 		path = p
 	}
-	f, err := readSource(path, s)
-	if err != nil {
-		if src.Uploaded {
-			return nil, badInput("%s: %s: %w", "ingest", src.Name, err)
-		}
-		return nil, badInput("%s: %w", "ingest", err)
+	using := s.Using
+	if using == "" {
+		using = strings.TrimPrefix(filepath.Ext(path), ".")
 	}
-	return f, nil
+	if using != recipes.FormatParquet {
+		f, err := readSource(path, s)
+		if err != nil {
+			return badInput("ingest: %s: %w", src.Name, err)
+		}
+		return fn(f)
+	}
+	r, err := frame.OpenParquetFile(path)
+	if err != nil {
+		return badInput("ingest: %s: %w", src.Name, err)
+	}
+	defer r.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return badInput("ingest: %s: %w", src.Name, err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
 }
 
 // readSource loads one file as the settings say.

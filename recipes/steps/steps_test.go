@@ -124,7 +124,7 @@ func TestIngestRejectsBadTarget(t *testing.T) {
 func TestCheckSchemaNamesEveryProblem(t *testing.T) {
 	b := &ml.Bundle{InputSchema: []ml.Field{{Name: "a", Kind: "float"}, {Name: "b", Kind: "timestamp"}, {Name: "c", Kind: "string"}}}
 	f := &frame.Frame{Cols: []*frame.Column{frame.NewIntColumn("a", []int64{1}), frame.NewFloatColumn("b", []float64{1})}}
-	err := checkSchema(b, f)
+	err := checkSchema(b, f.Schema())
 	if err == nil {
 		t.Fatal("no error")
 	}
