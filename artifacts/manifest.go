@@ -123,6 +123,26 @@ func CommitManifest(ctx context.Context, s Store, m *Manifest) error {
 	return nil
 }
 
+// RepairManifest replaces a committed manifest that CheckManifest rejects
+// (an object it names is gone, or it cannot be read) with m, whose objects
+// all exist. It is the one case where a manifest is overwritten: without it
+// a damaged cache entry could never be mended, since commits are create-only.
+func RepairManifest(ctx context.Context, s Store, m *Manifest) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("artifacts: manifest %s/%s: %w", m.Step, m.Key, err)
+	}
+	data = append(data, '\n')
+	name := ManifestName(m.Step, m.Key)
+	if err := s.Put(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
+		return fmt.Errorf("artifacts: repair %s: %w", name, err)
+	}
+	return nil
+}
+
 // ReadManifest reads the manifest for step and key. A missing manifest is an
 // error wrapping ErrNotFound. It does not check that the blobs the manifest
 // names exist; CheckManifest does.

@@ -253,12 +253,22 @@ func cleanCmd(g *globals) *cobra.Command {
 			ctx := cmd.Context()
 			n := 0
 			for _, s := range steps {
-				infos, err := ls.store.List(ctx, "steps/"+s+"/")
-				if err != nil {
-					return withCode(exitInfra, err)
+				var names []string
+				if g.store == "" {
+					// The recipe's own store: every output of the step.
+					infos, err := ls.store.List(ctx, "steps/"+s+"/")
+					if err != nil {
+						return withCode(exitInfra, err)
+					}
+					for _, info := range infos {
+						names = append(names, info.Name)
+					}
+				} else if m, err := ls.lastManifest(ctx, s); err == nil {
+					// A shared store: only this recipe's last output, never other recipes'.
+					names = append(names, artifacts.ManifestName(s, m.Key))
 				}
-				for _, info := range infos {
-					if err := ls.store.Delete(ctx, info.Name); err != nil {
+				for _, name := range names {
+					if err := ls.store.Delete(ctx, name); err != nil {
 						return withCode(exitInfra, err)
 					}
 					n++
@@ -298,7 +308,8 @@ func collectGarbage(ctx context.Context, s artifacts.Store) (int, error) {
 		parts := strings.Split(info.Name, "/")
 		m, err := artifacts.ReadManifest(ctx, s, parts[1], parts[2])
 		if err != nil {
-			continue
+			// An unreadable manifest may name live objects: collect nothing.
+			return 0, fmt.Errorf("garbage collection stopped: %w", err)
 		}
 		for _, ref := range m.Outputs {
 			live[ref.Digest] = true

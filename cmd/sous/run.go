@@ -207,7 +207,13 @@ func planCmd(g *globals) *cobra.Command {
 // watch follows a run to its end, prints it and turns its status into an exit code.
 func (g *globals) watch(ctx context.Context, c *conn, st *proto.RunState, started time.Time, onSuccess func(*proto.RunState) error) error {
 	p := newPrinter(g, st)
-	final, err := follow(ctx, c.js, st.RunID, p.event)
+	final, err := st, error(nil)
+	switch st.Status {
+	case proto.StatusSucceeded, proto.StatusFailed, proto.StatusCancelled:
+		// Already over (its events may have expired): report it as it ended.
+	default:
+		final, err = follow(ctx, c.js, st.RunID, p.event)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			return withCode(exitInfra, err)

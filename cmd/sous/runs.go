@@ -30,7 +30,7 @@ func runsCmd(g *globals) *cobra.Command {
 			defer c.nc.Close()
 			var reply proto.RunsReply
 			if err := call(cmd.Context(), c.nc, proto.APIRuns, proto.RunsRequest{Limit: limit}, &reply); err != nil {
-				return withCode(exitInfra, err)
+				return callErr(cmd.Context(), err)
 			}
 			if g.output == "json" {
 				return writeJSON(g.stdout, reply.Runs)
@@ -55,7 +55,7 @@ func runsCmd(g *globals) *cobra.Command {
 			defer c.nc.Close()
 			var st proto.RunState
 			if err := call(cmd.Context(), c.nc, proto.APIStatus, proto.RunRequest{RunID: args[0]}, &st); err != nil {
-				return withCode(exitBadInput, err)
+				return callErr(cmd.Context(), err)
 			}
 			return g.watch(cmd.Context(), c, &st, time.Now(), nil)
 		},
@@ -73,7 +73,7 @@ func runsCmd(g *globals) *cobra.Command {
 			defer c.nc.Close()
 			var st proto.RunState
 			if err := call(cmd.Context(), c.nc, proto.APICancel, proto.RunRequest{RunID: args[0]}, &st); err != nil {
-				return withCode(exitBadInput, err)
+				return callErr(cmd.Context(), err)
 			}
 			if g.output == "json" {
 				return writeJSON(g.stdout, st)

@@ -95,7 +95,21 @@ func evaluate(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *
 			ev.Criteria = append(ev.Criteria, criterionResult{Metric: c.Metric, Threshold: c.Threshold, Value: v, Passed: passed})
 		}
 	}
-	data, err := json.Marshal(ev)
+	// JSON has no NaN: an undefined metric (r2 of a one-row split, ROC AUC
+	// of a split with one class) is left out of the artifact.
+	stored := ev
+	stored.Metrics = map[string]float64{}
+	for k, v := range ev.Metrics {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			stored.Metrics[k] = v
+		}
+	}
+	for i, c := range stored.Criteria {
+		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			stored.Criteria[i].Value = 0
+		}
+	}
+	data, err := json.Marshal(stored)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -149,6 +151,8 @@ func eachBatch(ctx context.Context, env *worker.Env, src proto.Source, s *recipe
 		}
 		defer cleanup()
 		path = p
+	} else if err := checkDigest(path, src.Digest); err != nil {
+		return badInput("ingest: %s: %w", src.Name, err)
 	}
 	using := s.Using
 	if using == "" {
@@ -236,6 +240,25 @@ func checkTarget(data *frame.Frame, cfg *recipes.JobConfig, files string) error 
 	}
 	if cfg.Template == recipes.TemplateRegression && !col.Kind.Numeric() {
 		return badInput("ingest: target column %q in %s is a %s column; regression/v1 needs a numeric target", cfg.TargetCol, files, col.Kind)
+	}
+	return nil
+}
+
+// checkDigest makes sure a local source still has the bytes the run's key
+// was derived from: a file edited after submission must not be cached under
+// the old digest.
+func checkDigest(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("the file changed since the run was submitted (sha256 %.12s…, the run has %.12s…); run again", got, want)
 	}
 	return nil
 }

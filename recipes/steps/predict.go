@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sous-ml/sous/artifacts"
@@ -74,7 +76,7 @@ func predict(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *w
 		if err != nil {
 			return nil, fmt.Errorf("predict: input: %w", err)
 		}
-		scored, pred, err := scoreBatch(b, est, data)
+		scored, pred, err := scoreBatch(b, est, data, s.ResultType)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +134,7 @@ func predict(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *w
 
 // scoreBatch appends the prediction columns to a batch of input rows and
 // returns the per-row prediction (for classification, the predicted class's score).
-func scoreBatch(b *ml.Bundle, est ml.Estimator, data *frame.Frame) (*frame.Frame, []float64, error) {
+func scoreBatch(b *ml.Bundle, est ml.Estimator, data *frame.Frame, resultType string) (*frame.Frame, []float64, error) {
 	f, err := applyDerive(data, b.Derive)
 	if err != nil {
 		return nil, nil, badInput("predict: %w", err)
@@ -147,7 +149,7 @@ func scoreBatch(b *ml.Bundle, est ml.Estimator, data *frame.Frame) (*frame.Frame
 		if err != nil {
 			return nil, nil, badInput("predict: %w", err)
 		}
-		scored.Cols = append(scored.Cols, frame.NewFloatColumn("prediction", pred))
+		scored.Cols = append(scored.Cols, predictionColumn(pred, resultType))
 		return scored, pred, nil
 	}
 	// Classification: the predicted label and a score per class, as MLflow names them.
@@ -204,3 +206,23 @@ func checkSchema(b *ml.Bundle, schema []frame.Field) error {
 }
 
 func numericKind(k string) bool { return k == "float" || k == "int" || k == "bool" }
+
+// predictionColumn is the regression prediction as result_type asks:
+// double or float (a float column), int (rounded) or string.
+func predictionColumn(pred []float64, resultType string) *frame.Column {
+	switch resultType {
+	case "int":
+		ints := make([]int64, len(pred))
+		for i, p := range pred {
+			ints[i] = int64(math.Round(p))
+		}
+		return frame.NewIntColumn("prediction", ints)
+	case "string":
+		strs := make([]string, len(pred))
+		for i, p := range pred {
+			strs[i] = strconv.FormatFloat(p, 'g', -1, 64)
+		}
+		return frame.NewStringColumn("prediction", strs)
+	}
+	return frame.NewFloatColumn("prediction", pred)
+}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
@@ -56,6 +57,14 @@ func execute(ctx context.Context, job *proto.Job, env *worker.Env) (*worker.Outp
 	fn, ok := stepFuncs[job.Step]
 	if !ok {
 		return nil, worker.Permanent(proto.CodeUnknownStep, fmt.Errorf("this worker has no step %q", job.Step))
+	}
+	// The key was derived with the coordinator's version of this step's code;
+	// outputs of other code must not be committed under it.
+	var doc struct {
+		Impl string `json:"impl"`
+	}
+	if len(job.KeyDoc) > 0 && json.Unmarshal(job.KeyDoc, &doc) == nil && doc.Impl != Versions()[job.Step] {
+		return nil, worker.RetryAfter(5*time.Second, fmt.Errorf("%s: the job is for version %q of the step's code, this worker has %q (a worker of the coordinator's version must run it)", job.Step, doc.Impl, Versions()[job.Step]))
 	}
 	var cfg recipes.JobConfig
 	if err := json.Unmarshal(job.Config, &cfg); err != nil {

@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -81,7 +83,7 @@ func TestIngestCSVFromPandas(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	job := &proto.Job{Step: "ingest", Sources: []proto.Source{{Name: path, URI: path}}}
+	job := &proto.Job{Step: "ingest", Sources: []proto.Source{localSource(t, path)}}
 	out, err := ingest(context.Background(), job, jobConfig(t, recipes.IngestSettings{Using: "csv", Header: true}), e)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +115,7 @@ func TestIngestRejectsBadTarget(t *testing.T) {
 	for _, tc := range cases {
 		cfg := jobConfig(t, recipes.IngestSettings{Using: "csv", Header: true})
 		cfg.TargetCol = tc.target
-		_, err := ingest(context.Background(), &proto.Job{Step: "ingest", Sources: []proto.Source{{Name: path, URI: path}}}, cfg, env(t))
+		_, err := ingest(context.Background(), &proto.Job{Step: "ingest", Sources: []proto.Source{localSource(t, path)}}, cfg, env(t))
 		var perm *worker.PermanentError
 		if !errors.As(err, &perm) || perm.Code != proto.CodeBadInput || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("target %s: %v, want a bad-input error containing %q", tc.target, err, tc.want)
@@ -135,5 +137,60 @@ func TestCheckSchemaNamesEveryProblem(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "a is") || strings.Contains(err.Error(), "a (") {
 		t.Errorf("an int column for a float input is fine: %v", err)
+	}
+}
+
+// localSource describes a file as the coordinator would, with its digest.
+func localSource(t *testing.T, path string) proto.Source {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return proto.Source{Name: path, URI: path, Digest: hex.EncodeToString(sum[:]), Size: int64(len(data))}
+}
+
+func TestIngestRefusesAFileChangedSinceSubmission(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(path, []byte("x,y\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := localSource(t, path)
+	if err := os.WriteFile(path, []byte("x,y\n1,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ingest(context.Background(), &proto.Job{Step: "ingest", Sources: []proto.Source{src}}, jobConfig(t, recipes.IngestSettings{Using: "csv", Header: true}), env(t))
+	if err == nil || !strings.Contains(err.Error(), "changed since the run was submitted") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestRefusesJobsForOtherStepCode(t *testing.T) {
+	job := &proto.Job{Step: "split", KeyDoc: json.RawMessage(`{"impl": "0-old"}`), Config: json.RawMessage(`{}`)}
+	_, err := execute(context.Background(), job, env(t))
+	var retry *worker.RetryError
+	if !errors.As(err, &retry) || !strings.Contains(err.Error(), `version "0-old"`) {
+		t.Fatalf("err %v, want a retry naming the versions", err)
+	}
+}
+
+func TestPredictionColumnResultTypes(t *testing.T) {
+	pred := []float64{1.4, 2.6}
+	cases := []struct {
+		resultType string
+		kind       frame.Kind
+		want       string
+	}{
+		{"double", frame.Float, "1.4"},
+		{"", frame.Float, "1.4"},
+		{"int", frame.Int, "1"},
+		{"string", frame.String, "1.4"},
+	}
+	for _, tc := range cases {
+		c := predictionColumn(pred, tc.resultType)
+		if c.Kind != tc.kind || c.Str(0) != tc.want || c.Name != "prediction" {
+			t.Errorf("%q: %s %q", tc.resultType, c.Kind, c.Str(0))
+		}
 	}
 }
