@@ -86,7 +86,7 @@ func Register(ctx context.Context, s artifacts.Store, v Version) (Version, error
 		}
 		err = s.Create(ctx, versionName(v.Name, next), bytes.NewReader(data), int64(len(data)))
 		if err == nil {
-			return v, nil
+			return claim(ctx, s, v)
 		}
 		if !errors.Is(err, artifacts.ErrExists) {
 			return Version{}, fmt.Errorf("registry: register %s: %w", v.Name, err)
@@ -132,6 +132,9 @@ func List(ctx context.Context, s artifacts.Store, name string) ([]Version, error
 	var out []Version
 	for _, info := range infos {
 		v, err := readVersion(ctx, s, info.Name)
+		if errors.Is(err, ErrNotFound) {
+			continue // withdrawn by a losing attempt (see claim) since the listing
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -221,4 +224,35 @@ func Resolve(ctx context.Context, s artifacts.Store, uri string) (Version, error
 		return Version{}, fmt.Errorf("registry: %q: version %q is not a positive number or 'latest'", uri, ver)
 	}
 	return Get(ctx, s, name, n)
+}
+
+// claim records which version a register step (key and model) created. Two
+// attempts of the same step running at once (a job redelivered while its
+// first attempt still runs) can both allocate a version; the first claim
+// wins and the loser withdraws its version, so the registry keeps one.
+func claim(ctx context.Context, s artifacts.Store, v Version) (Version, error) {
+	name := path.Join("registry", v.Name, "claims", v.RegisterKey+"-"+v.ModelDigest+".json")
+	data := []byte(strconv.Itoa(v.Version))
+	err := s.Create(ctx, name, bytes.NewReader(data), int64(len(data)))
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, artifacts.ErrExists) {
+		return Version{}, fmt.Errorf("registry: register %s: %w", v.Name, err)
+	}
+	rc, err := s.Get(ctx, name)
+	if err != nil {
+		return Version{}, fmt.Errorf("registry: register %s: %w", v.Name, err)
+	}
+	defer rc.Close()
+	var won int
+	if err := json.NewDecoder(rc).Decode(&won); err != nil {
+		return Version{}, fmt.Errorf("registry: claim %s: %w", name, err)
+	}
+	if won != v.Version {
+		if err := s.Delete(ctx, versionName(v.Name, v.Version)); err != nil {
+			return Version{}, fmt.Errorf("registry: withdraw %s/%d: %w", v.Name, v.Version, err)
+		}
+	}
+	return Get(ctx, s, v.Name, won)
 }

@@ -118,3 +118,35 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("missing version: %v is not ErrNotFound", err)
 	}
 }
+
+// Two attempts of the same register step racing (a redelivery while the
+// first attempt still runs) leave one version, and both get it.
+func TestConcurrentAttemptsOfOneStepRegisterOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	const n = 6
+	got := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := registry.Register(ctx, s, registry.Version{Name: "m", ModelDigest: "d", RegisterKey: "k"})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v.Version
+		}()
+	}
+	wg.Wait()
+	all, err := registry.List(ctx, s, "m")
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d versions (%v), want 1", len(all), err)
+	}
+	for _, v := range got {
+		if v != all[0].Version {
+			t.Fatalf("attempts got versions %v, the registry has %d", got, all[0].Version)
+		}
+	}
+}
