@@ -192,7 +192,9 @@ type EvaluateSettings struct {
 
 // RegisterSettings configures register.
 type RegisterSettings struct {
-	// AllowNonValidatedModel registers a model that failed validation.
+	// AllowNonValidatedModel registers a model whose validation status is
+	// UNKNOWN (evaluate has no validation_criteria). A REJECTED model is
+	// never registered.
 	AllowNonValidatedModel bool
 }
 
