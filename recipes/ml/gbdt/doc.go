@@ -7,9 +7,11 @@
 // Fit bins every feature into at most Params.MaxBins quantile bins (from a
 // subsample of at most 200,000 rows) plus a bin for NaN, and stores the
 // binned matrix column-major as bytes. Each boosting iteration computes the
-// loss gradients and hessians, quantizes them to int32 with a power-of-two
-// scale, and grows one tree per output best-first (leaf-wise) up to
-// MaxLeafNodes leaves and MaxDepth levels:
+// loss gradients and hessians, quantizes them to integers with a
+// power-of-two scale (with a constant hessian, gradient and row count are
+// packed in one int64, so a histogram update is one addition), and grows
+// one tree per output best-first (leaf-wise) up to MaxLeafNodes leaves and
+// MaxDepth levels:
 //
 //   - a node's histogram holds, per feature and bin, the integer sums of its
 //     rows' gradients, hessians and count. Integer sums are exact, so a

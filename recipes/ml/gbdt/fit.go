@@ -87,8 +87,8 @@ func Fit(X []float64, rows, cols int, y []float64, p Params) (*Model, error) {
 	}
 	grads := make([]gradients, k)
 	for c := range grads {
-		if l.constHessian() {
-			grads[c].g = make([]int32, nTrain)
+		if shift, _ := packing(nTrain); l.constHessian() && shift > 0 {
+			grads[c].gp = make([]int64, nTrain)
 		} else {
 			grads[c].gh = make([]ghPair, nTrain)
 		}

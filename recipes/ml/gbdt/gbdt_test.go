@@ -163,6 +163,28 @@ func TestRegressionQuadratic(t *testing.T) {
 	}
 }
 
+func TestUnpackedConstantHessian(t *testing.T) {
+	// Not parallel: it changes minPackedBits.
+	train, test := quadratic(10000, 2).split(0.8)
+	packed := fit(t, train, Params{NIter: 30})
+	if shift, _ := packing(train.rows); shift == 0 {
+		t.Fatal("no packing for 8000 rows")
+	}
+	defer func(v int) { minPackedBits = v }(minPackedBits)
+	minPackedBits = 64
+	unpacked := fit(t, train, Params{NIter: 30})
+	p1 := packed.Predict(test.X, test.rows, test.cols)
+	p2 := unpacked.Predict(test.X, test.rows, test.cols)
+	for i := range p1 {
+		if math.Abs(p1[i]-p2[i]) > 1e-6 {
+			t.Fatalf("row %d: packed %v, unpacked %v", i, p1[i], p2[i])
+		}
+	}
+	if got := r2(p2, test.y); got < 0.95 {
+		t.Fatalf("unpacked R² = %.4f", got)
+	}
+}
+
 func TestAbsoluteErrorResistsOutliers(t *testing.T) {
 	t.Parallel()
 	train, test := quadratic(10000, 3).split(0.8)

@@ -55,7 +55,7 @@ type grower struct {
 	sp      splitParams
 
 	idx, tmp []int32
-	ordG     []int32  // gradients gathered in node row order
+	ordG     []int64  // packed gradients gathered in node row order
 	ordGH    []ghPair // the same for losses with varying hessian
 	pool     [][]featHist
 	nodes    []gnode
@@ -77,8 +77,8 @@ func newGrower(colBins []uint8, n, cols int, bm *binMapper, p Params, l lossKind
 		idx: make([]int32, n),
 		tmp: make([]int32, n),
 	}
-	if l.constHessian() {
-		gw.ordG = make([]int32, n)
+	if shift, _ := packing(n); l.constHessian() && shift > 0 {
+		gw.ordG = make([]int64, n)
 	} else {
 		gw.ordGH = make([]ghPair, n)
 	}
@@ -133,7 +133,7 @@ func (gw *grower) runHist(j *histJob, gr *gradients) {
 		t = gw.threads
 	}
 	var idx []int32
-	og, ogh := gr.g, gr.gh
+	og, ogh := gr.gp, gr.gh
 	if j.start != 0 || j.end != gw.n {
 		// Gather the gradients into row order once for all features.
 		idx = gw.idx[j.start:j.end]
@@ -141,7 +141,7 @@ func (gw *grower) runHist(j *histJob, gr *gradients) {
 			og = gw.ordG[:n]
 			parallelFor(n, t, func(lo, hi int) {
 				for i, r := range idx[lo:hi] {
-					og[lo+i] = gr.g[r]
+					og[lo+i] = gr.gp[r]
 				}
 			})
 		} else {
@@ -163,7 +163,7 @@ func (gw *grower) runHist(j *histJob, gr *gradients) {
 		}
 		switch {
 		case w == 4 && og != nil:
-			buildCol4Const(&[4]*featHist{&j.build[f], &j.build[f+1], &j.build[f+2], &j.build[f+3]},
+			buildCol4Packed(&[4]*featHist{&j.build[f], &j.build[f+1], &j.build[f+2], &j.build[f+3]},
 				&[4][]uint8{gw.col(f), gw.col(f + 1), gw.col(f + 2), gw.col(f + 3)}, idx, og)
 		case w == 4:
 			buildCol4Hess(&[4]*featHist{&j.build[f], &j.build[f+1], &j.build[f+2], &j.build[f+3]},
@@ -171,13 +171,16 @@ func (gw *grower) runHist(j *histJob, gr *gradients) {
 		default:
 			for i := f; i < f+w; i++ {
 				if og != nil {
-					buildColConst(&j.build[i], gw.col(i), idx, og)
+					buildColPacked(&j.build[i], gw.col(i), idx, og)
 				} else {
 					buildColHess(&j.build[i], gw.col(i), idx, ogh)
 				}
 			}
 		}
 		for i := f; i < f+w; i++ {
+			if og != nil {
+				unpack(&j.build[i], gr.packShift)
+			}
 			gw.finishFeature(j, i)
 		}
 	})
@@ -339,9 +342,9 @@ func (gw *grower) rootSums(gr *gradients) nodeSums {
 	forEach(t, t, func(i int) {
 		lo, hi := i*chunk, min((i+1)*chunk, gw.n)
 		var s nodeSums
-		if gr.g != nil {
-			for _, v := range gr.g[lo:hi] {
-				s.g += int64(v)
+		if gr.gp != nil {
+			for _, v := range gr.gp[lo:hi] {
+				s.g += v >> gr.packShift
 			}
 		} else {
 			for _, p := range gr.gh[lo:hi] {

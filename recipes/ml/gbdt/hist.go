@@ -1,35 +1,32 @@
 package gbdt
 
 // hbin is one histogram bin: the sums of the quantized gradients and
-// hessians of its rows and the row count. With a constant hessian h stays
-// zero and the count stands in for the hessian sum.
+// hessians of its rows and the row count. With a constant hessian the
+// count stands in for the hessian sum (h is unused).
 type hbin struct{ g, c, h int64 }
 
 // featHist is the histogram of one feature; bin MissingBin holds NaN rows.
 type featHist [256]hbin
 
-// buildColConst adds rows to the histogram of one feature for a loss with
-// constant hessian: row idx[i] has bin col[idx[i]] and gradient og[i]
-// (gradients gathered in idx order). With idx nil the rows are 0..len(og)-1.
-func buildColConst(fh *featHist, col []uint8, idx []int32, og []int32) {
+// buildColPacked adds rows to the histogram of one feature for a loss
+// with constant hessian: row idx[i] has bin col[idx[i]] and packed gradient
+// and count og[i] (gathered in idx order; see gradients). With idx nil the
+// rows are 0..len(og)-1. The bins' g fields hold packed sums until unpack.
+func buildColPacked(fh *featHist, col []uint8, idx []int32, og []int64) {
 	if idx == nil {
 		col = col[:len(og)]
 		for i, g := range og {
-			e := &fh[col[i]]
-			e.g += int64(g)
-			e.c++
+			fh[col[i]].g += g
 		}
 		return
 	}
 	og = og[:len(idx)]
 	for i, r := range idx {
-		e := &fh[col[r]]
-		e.g += int64(og[i])
-		e.c++
+		fh[col[r]].g += og[i]
 	}
 }
 
-// buildColHess is buildColConst for a loss with varying hessian.
+// buildColHess is buildColPacked for gradient and hessian pairs.
 func buildColHess(fh *featHist, col []uint8, idx []int32, og []ghPair) {
 	if idx == nil {
 		col = col[:len(og)]
@@ -98,22 +95,16 @@ func buildCol4Hess(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []ghPair) 
 	}
 }
 
-// buildCol4Const is buildColConst for four features at once.
-func buildCol4Const(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []int32) {
+// buildCol4Packed is buildColPacked for four features at once.
+func buildCol4Packed(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []int64) {
 	f0, f1, f2, f3 := fh[0], fh[1], fh[2], fh[3]
 	if idx == nil {
 		c0, c1, c2, c3 := col[0][:len(og)], col[1][:len(og)], col[2][:len(og)], col[3][:len(og)]
-		for i, gv := range og {
-			g := int64(gv)
-			e0, e1, e2, e3 := &f0[c0[i]], &f1[c1[i]], &f2[c2[i]], &f3[c3[i]]
-			e0.g += g
-			e0.c++
-			e1.g += g
-			e1.c++
-			e2.g += g
-			e2.c++
-			e3.g += g
-			e3.c++
+		for i, g := range og {
+			f0[c0[i]].g += g
+			f1[c1[i]].g += g
+			f2[c2[i]].g += g
+			f3[c3[i]].g += g
 		}
 		return
 	}
@@ -121,16 +112,11 @@ func buildCol4Const(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []int32) 
 	n := len(col[0])
 	c0, c1, c2, c3 := col[0][:n], col[1][:n], col[2][:n], col[3][:n]
 	for i, r := range idx {
-		e0, e1, e2, e3 := &f0[c0[r]], &f1[c1[r]], &f2[c2[r]], &f3[c3[r]]
-		g := int64(og[i])
-		e0.g += g
-		e0.c++
-		e1.g += g
-		e1.c++
-		e2.g += g
-		e2.c++
-		e3.g += g
-		e3.c++
+		g := og[i]
+		f0[c0[r]].g += g
+		f1[c1[r]].g += g
+		f2[c2[r]].g += g
+		f3[c3[r]].g += g
 	}
 }
 

@@ -3,6 +3,7 @@ package gbdt
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -273,14 +274,47 @@ func quantize(v, scale float64) int32 {
 // loss's hessian is not constant) for the training rows. Histograms sum
 // them as int64, which is exact, so sums do not depend on the order rows
 // are added in and sibling subtraction loses nothing.
+//
+// With a constant hessian the histogram needs only the gradient sum and the
+// row count, and both fit in one int64 when the rows are few enough
+// (packShift > 0): gp holds g<<packShift + 1 per row, so one addition per
+// bin adds both, and a bin's sum unpacks to G = v>>packShift (arithmetic)
+// and count = v & (1<<packShift - 1). Otherwise gh holds (g, 1) pairs.
 type gradients struct {
-	g      []int32  // const hessian
-	gh     []ghPair // varying hessian
-	gScale float64
-	hScale float64
+	gp        []int64  // packed gradient and count (const hessian, packShift > 0)
+	gh        []ghPair // gradient and hessian
+	packShift uint
+	gScale    float64
+	hScale    float64
 }
 
 type ghPair struct{ g, h int32 }
+
+// packing returns the shift that packs a gradient sum above a row count of
+// n rows, and the bits of magnitude each row's gradient may have so that a
+// sum over all rows fits; shift is 0 when that leaves under 16 bits.
+func packing(n int) (shift uint, gbits int) {
+	cb := bits.Len(uint(n)) // count < 2^cb
+	gbits = min(30, 62-2*cb)
+	if gbits < minPackedBits {
+		return 0, 30
+	}
+	return uint(cb), gbits
+}
+
+// minPackedBits is the least gradient precision packing may leave (a
+// variable for tests).
+var minPackedBits = 16
+
+// unpack turns packed bin sums (gradient in g) into gradient and count.
+func unpack(fh *featHist, shift uint) {
+	mask := int64(1)<<shift - 1
+	for b := range fh {
+		v := fh[b].g
+		fh[b].c = v & mask
+		fh[b].g = v >> shift
+	}
+}
 
 // computeGradients fills gr[k] for every output from the raw predictions.
 // prob is scratch of len(y)*k for the classification losses.
@@ -288,38 +322,39 @@ func computeGradients(l lossKind, gr []gradients, raw, y, prob []float64, k, thr
 	n := len(y)
 	switch l {
 	case lossSquared, lossAbsolute:
-		g := gr[0].g
-		maxAbs := parallelMax(n, threads, func(lo, hi int) float64 {
-			var m float64
-			if l == lossAbsolute {
-				return 1
-			}
-			for i := lo; i < hi; i++ {
-				m = max(m, math.Abs(raw[i]-y[i]))
-			}
-			return m
-		})
-		s := quantScale(maxAbs)
-		if l == lossAbsolute {
-			s = 1
-		}
-		gr[0].gScale, gr[0].hScale = s, 1
-		parallelFor(n, threads, func(lo, hi int) {
-			if l == lossAbsolute {
+		shift, gbits := packing(n)
+		s := 1.0
+		if l == lossSquared {
+			maxAbs := parallelMax(n, threads, func(lo, hi int) float64 {
+				var m float64
 				for i := lo; i < hi; i++ {
-					d := raw[i] - y[i]
-					var v int32
-					if d > 0 {
-						v = 1
-					} else if d < 0 {
-						v = -1
-					}
-					g[i] = v
+					m = max(m, math.Abs(raw[i]-y[i]))
 				}
-				return
-			}
+				return m
+			})
+			// A power of two mapping maxAbs below 2^gbits.
+			s = quantScale(maxAbs) / float64(int64(1)<<(30-gbits))
+		}
+		gr[0].gScale, gr[0].hScale, gr[0].packShift = s, 1, shift
+		gp, gh := gr[0].gp, gr[0].gh
+		parallelFor(n, threads, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				g[i] = quantize(raw[i]-y[i], s)
+				d := raw[i] - y[i]
+				var q int32
+				if l == lossAbsolute {
+					if d > 0 {
+						q = 1
+					} else if d < 0 {
+						q = -1
+					}
+				} else {
+					q = quantize(d, s)
+				}
+				if shift > 0 {
+					gp[i] = int64(q)<<shift + 1
+				} else {
+					gh[i] = ghPair{q, 1}
+				}
 			}
 		})
 	case lossLog:

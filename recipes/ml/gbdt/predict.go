@@ -83,7 +83,7 @@ func (m *Model) depth(ref int32) int {
 }
 
 // group is the number of rows walked down a tree in lockstep.
-const group = 8
+const group = 16
 
 // predictRaw returns the raw scores, rows*k.
 func (m *Model) predictRaw(X []float64, rows, cols int) []float64 {
