@@ -5,7 +5,7 @@ EXAMPLE   ?= examples/nyc-taxi
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: help build demo test test/short bench check lint tools
+.PHONY: help build demo test test/short bench check tools
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,6 +30,7 @@ test/short: ## fast tests without the race detector
 bench: ## Go benchmarks of the hot paths, then sous against scikit-learn and XGBoost (BENCH_ROWS=1000000)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench-peers.sh
+	$(GO) run ./bench/scaling -runs 50
 
 check: ## gofmt, go vet, import direction, go mod tidy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1)
