@@ -30,6 +30,11 @@ type Config struct {
 	// EventsMaxAge is how long run events are kept in SOUS_EVENTS.
 	EventsMaxAge time.Duration
 	Logger       *zap.Logger
+	// LocalFiles lets submissions name files on this machine (source paths,
+	// a model_uri path) for the coordinator and workers to read. Only the
+	// embedded runtime, where they are the user's own files, sets it; a
+	// cluster takes data only as objects the CLI uploaded to the store.
+	LocalFiles bool
 	// Env resolves {{ VAR }} in profiles (MLflow renders profiles with the
 	// environment); nil means an empty environment.
 	Env func(string) (string, bool)

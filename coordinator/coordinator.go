@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +40,8 @@ type Coordinator struct {
 
 	mu   sync.Mutex
 	runs map[string]*run
+
+	stats stats
 }
 
 // New returns a coordinator; Start connects it.
@@ -121,6 +122,12 @@ func (c *Coordinator) Start(ctx context.Context) error {
 		var ev proto.Event
 		if err := proto.Decode(msg.Data(), &ev); err != nil {
 			c.log.Error("refusing event", zap.Error(err))
+			// A result from a worker of another version: fail its step
+			// loudly rather than let the run wait for it forever.
+			if ev.RunID != "" && ev.Step != "" && ev.CacheKey != "" {
+				c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: ev.RunID, Step: ev.Step, CacheKey: ev.CacheKey,
+					Result: &proto.Result{Code: proto.CodeBadMessage, Error: fmt.Sprintf("%s: result refused: %v", ev.Step, err)}})
+			}
 			_ = msg.Term()
 			return
 		}
@@ -203,7 +210,7 @@ func (c *Coordinator) Cancel(ctx context.Context, runID string) error {
 	}
 	stream, err := c.js.Stream(ctx, proto.StreamJobs)
 	if err == nil {
-		err = stream.Purge(ctx, jetstream.WithPurgeSubject(strings.Replace(proto.JobSubject(c.cfg.Pool, runID, "x"), ".x", ".>", 1)))
+		err = stream.Purge(ctx, jetstream.WithPurgeSubject(proto.JobSubject(c.cfg.Pool, runID, ">")))
 	}
 	if err != nil {
 		c.log.Warn("purge queued jobs", zap.String("run_id", runID), zap.Error(err))
@@ -217,6 +224,8 @@ func (c *Coordinator) Cancel(ctx context.Context, runID string) error {
 		}
 	}
 	c.maybeFinish(ctx, r)
+	// Runs that waited for a key this run held can go on.
+	c.wakeWaiters(ctx, runID)
 	return nil
 }
 

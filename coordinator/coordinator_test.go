@@ -144,7 +144,7 @@ func setup(t *testing.T) *testBundle {
 	write(t, filepath.Join(dir, "data.csv"), csv.String())
 
 	ctx := context.Background()
-	coord, err := New(Config{StepVersions: versions(), DigestCachePath: filepath.Join(dir, "digests.json")}, nc, js, store)
+	coord, err := New(Config{StepVersions: versions(), DigestCachePath: filepath.Join(dir, "digests.json"), LocalFiles: true}, nc, js, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestRestartResumesRuns(t *testing.T) {
 	}
 	// The coordinator goes away while train runs; a new one takes over.
 	b.coord.Stop()
-	coord, err := New(Config{StepVersions: versions(), DigestCachePath: filepath.Join(b.dir, "digests.json")}, b.nc, b.js, b.store)
+	coord, err := New(Config{StepVersions: versions(), DigestCachePath: filepath.Join(b.dir, "digests.json"), LocalFiles: true}, b.nc, b.js, b.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,6 +387,27 @@ func TestRestartResumesRuns(t *testing.T) {
 	for _, s := range recipes.StepNames()[:6] {
 		if n := b.steps.count(string(s)); n != 1 {
 			t.Errorf("step %s executed %d times across the restart, want 1", s, n)
+		}
+	}
+}
+
+func TestClusterCoordinatorReadsNoLocalFiles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, err := New(Config{StepVersions: versions()}, b.nc, b.js, b.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		sources map[string][]proto.Source
+	}{
+		{"no sources: it would hash paths on its own disk", nil},
+		{"a source not uploaded", map[string][]proto.Source{"ingest": {{Name: "/etc/passwd", URI: "/etc/passwd", Digest: strings.Repeat("0", 64)}}}},
+	} {
+		_, err := c.Submit(context.Background(), proto.SubmitRequest{RecipeDir: b.dir, Sources: tc.sources})
+		if err == nil || !strings.Contains(err.Error(), "reads no local files") {
+			t.Errorf("%s: err %v", tc.name, err)
 		}
 	}
 }

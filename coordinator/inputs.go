@@ -60,7 +60,15 @@ func (c *Coordinator) sourceDigests(r *run, step string) ([]proto.Source, error)
 		if !ok || len(srcs) == 0 {
 			return nil, &inputError{fmt.Errorf("%s: the submission carries no source files", step)}
 		}
+		for _, s := range srcs {
+			if !s.Uploaded && !c.cfg.LocalFiles {
+				return nil, &inputError{fmt.Errorf("%s: source %s was not uploaded to the store; this coordinator reads no local files", step, s.Name)}
+			}
+		}
 		return srcs, nil
+	}
+	if !c.cfg.LocalFiles {
+		return nil, &inputError{fmt.Errorf("%s: the submission carries no uploaded sources; this coordinator reads no local files (submit with sous run --nats)", step)}
 	}
 	paths, err := r.recipe.Sources(recipes.StepName(step), r.req.RecipeDir)
 	if err != nil {
@@ -104,6 +112,9 @@ func (c *Coordinator) resolveModel(ctx context.Context, r *run) (proto.ArtifactR
 			return proto.ArtifactRef{}, err
 		}
 		return proto.ArtifactRef{Digest: v.ModelDigest, Size: v.ModelSize}, nil
+	}
+	if !c.cfg.LocalFiles {
+		return proto.ArtifactRef{}, &inputError{fmt.Errorf("predict: model_uri %s: a cluster takes models:/ URIs only", uri)}
 	}
 	p := uri
 	if !filepath.IsAbs(p) {

@@ -95,6 +95,7 @@ func (c *Coordinator) Submit(ctx context.Context, req proto.SubmitRequest) (*pro
 		return nil, err
 	}
 	c.runs[r.state.RunID] = r
+	c.stats.submitted.Add(1)
 	c.emit(ctx, proto.Event{Kind: proto.EventRunStarted, RunID: r.state.RunID, Run: r.snapshot()})
 	c.log.Info("run submitted", zap.String("run_id", r.state.RunID), zap.String("recipe", req.RecipeDir), zap.String("target", req.Target))
 	c.advance(ctx, r)
@@ -199,6 +200,7 @@ func (c *Coordinator) schedule(ctx context.Context, r *run, s *proto.StepState) 
 		res, rerr := resultFromManifest(m)
 		if rerr == nil {
 			c.completeStep(ctx, r, s, res, proto.StatusCached)
+			c.stats.hits.Add(1)
 			log.Info("step cached", zap.String("cache_key", key))
 			return true
 		}
@@ -271,6 +273,8 @@ func (c *Coordinator) schedule(ctx context.Context, r *run, s *proto.StepState) 
 		return true
 	}
 	s.Status = proto.StatusQueued
+	c.stats.misses.Add(1)
+	c.stats.published.Add(1)
 	r.started[s.Name] = c.cfg.Now()
 	c.emit(ctx, proto.Event{Kind: proto.EventStepQueued, RunID: r.state.RunID, Step: s.Name, CacheKey: key})
 	log.Info("step queued", zap.String("cache_key", key), zap.String("reason", s.Reason))
@@ -378,6 +382,13 @@ func (c *Coordinator) onMaxDeliveries(m *nats.Msg) {
 		return
 	}
 	_ = stream.DeleteMsg(ctx, adv.StreamSeq) // nothing of a dead job stays in the queue
+	if m, err := artifacts.CheckManifest(ctx, c.store, job.Step, job.CacheKey); err == nil {
+		// The last attempt committed its output but its result was lost.
+		if res, err := resultFromManifest(m); err == nil {
+			c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey, Result: res})
+			return
+		}
+	}
 	c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey,
 		Result: &proto.Result{Code: proto.CodeMaxDeliveries, Error: fmt.Sprintf("%s: no worker finished the job after %d deliveries (workers died or hung)", job.Step, advisoryDeliveries(m))}})
 }
@@ -456,10 +467,14 @@ func (c *Coordinator) maybeFinish(ctx context.Context, r *run) {
 		c.log.Warn("persist run", zap.Error(err))
 	}
 	c.writeRunRecord(ctx, r)
+	// The submission (recipe files, the profile's environment) is kept only
+	// while the run may need resuming.
+	_ = c.runsKV.Delete(ctx, requestKey(r.state.RunID))
 	if err := c.digests.save(); err != nil {
 		c.log.Warn("save digest cache", zap.Error(err))
 	}
 	delete(c.runs, r.state.RunID)
+	c.stats.finish(status)
 	c.emit(ctx, proto.Event{Kind: proto.EventRunFinished, RunID: r.state.RunID, Run: r.snapshot()})
 	c.log.Info("run finished", zap.String("run_id", r.state.RunID), zap.String("status", status))
 }
@@ -514,8 +529,9 @@ func (c *Coordinator) resume(ctx context.Context) error {
 		c.runs[id] = r
 		c.log.Info("run resumed", zap.String("run_id", id))
 	}
+	// Scheduling is not bounded by the caller's start-up deadline.
 	for _, id := range slices.Sorted(maps.Keys(c.runs)) {
-		c.advance(ctx, c.runs[id])
+		c.advance(context.WithoutCancel(ctx), c.runs[id])
 	}
 	return nil
 }
@@ -543,6 +559,19 @@ func (c *Coordinator) reload(ctx context.Context, st *proto.RunState) (*run, err
 			r.lineage["step:"+s.Name] = s.CacheKey
 		case proto.StatusQueued, proto.StatusRunning:
 			r.started[s.Name] = c.cfg.Now()
+		}
+	}
+	// A queued step whose output was committed while no coordinator listened
+	// (its result lost) is complete.
+	for i := range r.state.Steps {
+		s := &r.state.Steps[i]
+		if s.Status != proto.StatusQueued || s.CacheKey == "" {
+			continue
+		}
+		if m, err := artifacts.CheckManifest(ctx, c.store, s.Name, s.CacheKey); err == nil {
+			if res, err := resultFromManifest(m); err == nil {
+				c.completeStep(ctx, r, s, res, proto.StatusRan)
+			}
 		}
 	}
 	return r, nil

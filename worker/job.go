@@ -75,17 +75,26 @@ func (w *Worker) handle(d Delivery) {
 
 	log.Info("step started")
 	start := time.Now()
+	w.stats.started.Add(1)
+	if attempt > 1 {
+		w.stats.redelivered.Add(1)
+	}
+	w.stats.running.Add(1)
 	res, err := w.attempt(ctx, &job, int(attempt), log)
 	cancel(nil)
 	<-hbDone
+	w.stats.running.Add(-1)
+	w.stats.observe(job.Step, time.Since(start))
 	if err == nil {
 		res.Duration = time.Since(start)
 		if perr := w.publish(&job, int(attempt), res); perr != nil {
 			// The manifest is committed; a redelivery will find it and report it.
 			log.Warn("publish result", zap.Error(perr))
+			w.stats.retried.Add(1)
 			_ = d.NakWithDelay(time.Second)
 			return
 		}
+		w.stats.succeeded.Add(1)
 		_ = d.Ack()
 		log.Info("step done", zap.Duration("duration", res.Duration), zap.Bool("duplicate", res.Duplicate))
 		return
@@ -97,26 +106,37 @@ func (w *Worker) handle(d Delivery) {
 	switch {
 	case errors.Is(cause, ErrStop):
 		log.Info("step handed back on shutdown")
+		w.stats.retried.Add(1)
 		_ = d.Nak()
 	case errors.Is(cause, ErrCancelled) || errors.Is(err, ErrCancelled):
 		log.Info("step cancelled")
 		w.publish(&job, int(attempt), &proto.Result{Code: proto.CodeCancelled, Error: "run cancelled", Duration: time.Since(start)})
 		_ = d.Term()
-	case errors.As(err, &perm) || attempt >= uint64(w.cfg.MaxDeliver):
+	case errors.As(err, &perm) || attempt >= uint64(w.maxDeliver.Load()):
 		code := codeOf(err)
 		if errors.Is(cause, errTimeout) {
 			code = proto.CodeTimeout
 			err = fmt.Errorf("%s: timed out after %s: %w", job.Step, timeout, err)
 		}
 		log.Warn("step failed", zap.Error(err), zap.Stringer("code", code))
-		w.publish(&job, int(attempt), &proto.Result{Code: code, Error: err.Error(), Duration: time.Since(start)})
+		if perr := w.publish(&job, int(attempt), &proto.Result{Code: code, Error: err.Error(), Duration: time.Since(start)}); perr != nil {
+			// Without the result the run would wait forever: let JetStream
+			// deliver again (after the last delivery its advisory tells the coordinator).
+			log.Warn("publish failure result", zap.Error(perr))
+			w.stats.retried.Add(1)
+			_ = d.NakWithDelay(time.Second)
+			return
+		}
+		w.stats.failed.Add(1)
 		_ = d.Term()
 	case errors.As(err, &retry):
 		log.Warn("step will be retried", zap.Error(err), zap.Duration("after", retry.After))
+		w.stats.retried.Add(1)
 		_ = d.NakWithDelay(retry.After)
 	default:
 		delay := retryDelay(attempt)
 		log.Warn("step will be retried", zap.Error(err), zap.Duration("after", delay))
+		w.stats.retried.Add(1)
 		_ = d.NakWithDelay(delay)
 	}
 }
@@ -181,12 +201,26 @@ func (w *Worker) attempt(ctx context.Context, job *proto.Job, attempt int, log *
 		if !errors.Is(err, artifacts.ErrExists) {
 			return nil, fmt.Errorf("commit manifest: %w", err)
 		}
-		// Another attempt won the race; its outputs are the step's outputs.
-		first, rerr := artifacts.ReadManifest(ctx, w.store, job.Step, job.CacheKey)
-		if rerr != nil {
-			return nil, fmt.Errorf("read manifest committed by another attempt: %w", rerr)
+		// Another attempt won the race; its outputs are the step's outputs,
+		// unless that manifest is damaged (this attempt ran because
+		// CheckManifest rejected it): then this complete one replaces it.
+		first, rerr := artifacts.CheckManifest(ctx, w.store, job.Step, job.CacheKey)
+		if rerr == nil {
+			if _, perr := ResultFromManifest(first); perr != nil {
+				rerr = perr
+			}
 		}
-		m, duplicate = first, true
+		switch {
+		case rerr == nil:
+			m, duplicate = first, true
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("read manifest committed by another attempt: %w", rerr)
+		default:
+			if err := artifacts.RepairManifest(ctx, w.store, m); err != nil {
+				return nil, fmt.Errorf("repair manifest: %w", err)
+			}
+			log.Warn("replaced a damaged manifest", zap.Error(rerr))
+		}
 	}
 	if !duplicate {
 		return res, nil

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,8 +20,10 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultAckWait         = 30 * time.Second
-	DefaultMaxDeliver      = 4
+	DefaultAckWait = 30 * time.Second
+	// DefaultMaxDeliver is 6: with the retry back-off of 1, 2, 4, 8 and 16 s a
+	// step survives a store or network outage of about half a minute.
+	DefaultMaxDeliver      = 6
 	DefaultStepTimeout     = 2 * time.Hour
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultFetchWait       = 2 * time.Second
@@ -171,8 +175,14 @@ type Worker struct {
 	jobsWG      sync.WaitGroup // running jobs
 	stopOnce    sync.Once
 
+	// maxDeliver is the consumer's MaxDeliver as the server has it (another
+	// worker may have set it), so the last delivery is recognised.
+	maxDeliver atomic.Int64
+
 	runsMu sync.Mutex
 	runs   jetstream.KeyValue // run states, for cancellation; nil until found
+
+	stats stats
 }
 
 // New returns a worker; it does not touch the network until Start.
@@ -200,6 +210,10 @@ func (w *Worker) Start(ctx context.Context) error {
 	cons, err := w.js.CreateOrUpdateConsumer(ctx, proto.StreamJobs, ConsumerConfig(w.cfg.Pool, w.cfg.AckWait, w.cfg.MaxDeliver))
 	if err != nil {
 		return fmt.Errorf("worker: consumer %s: %w", proto.ConsumerName(w.cfg.Pool), err)
+	}
+	w.maxDeliver.Store(int64(w.cfg.MaxDeliver))
+	if info := cons.CachedInfo(); info != nil && info.Config.MaxDeliver > 0 {
+		w.maxDeliver.Store(int64(info.Config.MaxDeliver))
 	}
 	fetchCtx, fetchCancel := context.WithCancel(context.Background())
 	w.workCtx, w.workCancel = context.WithCancelCause(context.Background())
@@ -358,4 +372,59 @@ func (w *Worker) runCancelled(ctx context.Context, runID string) bool {
 		return false
 	}
 	return st.Status == proto.StatusCancelled
+}
+
+// Stats are a worker's counters since it started, for metrics.
+type Stats struct {
+	// Started counts attempts begun, Redelivered those of jobs delivered
+	// more than once (a worker died, a step was retried or handed back).
+	Started, Redelivered uint64
+	// Succeeded counts acknowledged jobs, Failed jobs terminated with a
+	// failure (permanent or out of deliveries), Retried attempts handed back
+	// for a later delivery.
+	Succeeded, Failed, Retried uint64
+	// Running is the number of steps running now.
+	Running int64
+	// Steps holds the time spent in finished attempts, per step.
+	Steps map[string]StepStats
+}
+
+// StepStats is the time spent in one step's attempts.
+type StepStats struct {
+	Count   uint64
+	Seconds float64
+}
+
+// stats holds the counters behind Stats.
+type stats struct {
+	started, redelivered, succeeded, failed, retried atomic.Uint64
+	running                                          atomic.Int64
+	mu                                               sync.Mutex
+	steps                                            map[string]StepStats
+}
+
+func (s *stats) observe(step string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.steps == nil {
+		s.steps = map[string]StepStats{}
+	}
+	st := s.steps[step]
+	st.Count++
+	st.Seconds += d.Seconds()
+	s.steps[step] = st
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() Stats {
+	s := &w.stats
+	out := Stats{
+		Started: s.started.Load(), Redelivered: s.redelivered.Load(),
+		Succeeded: s.succeeded.Load(), Failed: s.failed.Load(), Retried: s.retried.Load(),
+		Running: s.running.Load(), Steps: map[string]StepStats{},
+	}
+	s.mu.Lock()
+	maps.Copy(out.Steps, s.steps)
+	s.mu.Unlock()
+	return out
 }

@@ -115,6 +115,7 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket
 	e.coord, err = coordinator.New(coordinator.Config{
 		StepVersions:    steps.Versions(),
 		DigestCachePath: filepath.Join(base, "digests.json"),
+		LocalFiles:      true,
 		Env:             os.LookupEnv,
 		Logger:          log,
 	}, e.nc, e.js, e.store)

@@ -19,6 +19,7 @@ import (
 )
 
 func coordinatorCmd(g *globals) *cobra.Command {
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "coordinator",
 		Short: "Run the coordinator server: plans runs, publishes jobs, records results",
@@ -28,10 +29,11 @@ coordinator left unfinished, and serves its API as the NATS micro service
 "sous" (submit, status, cancel, runs). Stop it with SIGTERM or SIGINT.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.serveCoordinator(cmd.Context())
+			return g.serveCoordinator(cmd.Context(), metricsAddr)
 		},
 	}
 	g.nats.register(cmd.Flags())
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", metricsFlagUsage)
 	return cmd
 }
 
@@ -46,7 +48,7 @@ func (g *globals) serverLogger() (*zap.Logger, error) {
 	return g.logger()
 }
 
-func (g *globals) serveCoordinator(ctx context.Context) error {
+func (g *globals) serveCoordinator(ctx context.Context, metricsAddr string) error {
 	log, err := g.serverLogger()
 	if err != nil {
 		return err
@@ -69,6 +71,11 @@ func (g *globals) serveCoordinator(ctx context.Context) error {
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	stopMetrics, err := serveMetrics(metricsAddr, log, nc, coordinatorMetrics(coord, js))
+	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	defer stopMetrics()
 	if err := startRetrying(ctx, log, "coordinator", coord.Start); err != nil {
 		return err
 	}
@@ -108,6 +115,7 @@ func startRetrying(ctx context.Context, log *zap.Logger, what string, start func
 
 func workerCmd(g *globals) *cobra.Command {
 	var cfg worker.Config
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker: pulls step jobs from the queue and runs them",
@@ -118,7 +126,7 @@ hands back what is still running (another worker picks it up at once) and
 exits 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.serveWorker(cmd.Context(), cfg)
+			return g.serveWorker(cmd.Context(), cfg, metricsAddr)
 		},
 	}
 	g.nats.register(cmd.Flags())
@@ -129,10 +137,11 @@ exits 0.`,
 	cmd.Flags().IntVar(&cfg.MaxDeliver, "max-deliver", worker.DefaultMaxDeliver, "deliveries of a job before its step fails")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", worker.DefaultShutdownTimeout, "how long running steps may finish on shutdown")
 	cmd.Flags().StringVar(&cfg.TempDir, "temp-dir", os.TempDir(), "scratch space for steps")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", metricsFlagUsage)
 	return cmd
 }
 
-func (g *globals) serveWorker(ctx context.Context, cfg worker.Config) error {
+func (g *globals) serveWorker(ctx context.Context, cfg worker.Config, metricsAddr string) error {
 	log, err := g.serverLogger()
 	if err != nil {
 		return err
@@ -155,10 +164,19 @@ func (g *globals) serveWorker(ctx context.Context, cfg worker.Config) error {
 		return withCode(exitInfra, err)
 	}
 	cfg.Logger = log
-	w, err := worker.New(cfg, js, store, steps.NewExecutor())
+	exec, err := withFaults(steps.NewExecutor(), os.Getenv(faultsEnv), log)
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	w, err := worker.New(cfg, js, store, exec)
+	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	stopMetrics, err := serveMetrics(metricsAddr, log, nc, workerMetrics(w, cfg.Slots))
+	if err != nil {
+		return withCode(exitBadInput, err)
+	}
+	defer stopMetrics()
 	if err := startRetrying(ctx, log, "worker", w.Start); err != nil {
 		return err
 	}
