@@ -293,7 +293,7 @@ func TestLoadInlineErrors(t *testing.T) {
 			recipe: head + "  train: {estimator: gbdt, estimator_params: {loss: squared_eror}}\n",
 			want: wantErr{file: "recipe.yaml", line: 4, key: "steps.train.estimator_params.loss",
 				msg:     `unknown value "squared_eror"`,
-				allowed: []string{"squared_error", "absolute_error", "poisson", "gamma"}, suggest: "squared_error"},
+				allowed: []string{"squared_error", "absolute_error"}, suggest: "squared_error"},
 		},
 		{
 			name:   "gbdt alias given twice",

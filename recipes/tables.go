@@ -269,7 +269,7 @@ var estimatorTable = []estimatorSpec{
 	{
 		name: EstimatorGBDT,
 		regression: gbdtParams(paramSpec{name: "loss", kinds: kindString,
-			enum: []string{"squared_error", "absolute_error", "poisson", "gamma"}, def: "squared_error"}),
+			enum: []string{"squared_error", "absolute_error"}, def: "squared_error"}),
 		classification: gbdtParams(paramSpec{name: "loss", kinds: kindString,
 			enum: []string{"log_loss"}, def: "log_loss"}),
 	},

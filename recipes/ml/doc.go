@@ -57,7 +57,8 @@
 // are created by name from a registry, NewEstimator("ridge", params), and
 // other packages add theirs with one Register call in an init function.
 // MarshalEstimator and UnmarshalEstimator save and restore one. This package
-// registers linear_regression and ridge.
+// registers linear_regression, ridge, lasso, elastic_net,
+// logistic_regression, decision_tree, random_forest and gbdt.
 //
 // To add an estimator, implement Estimator on a pointer type whose exported
 // fields (params and fitted state) round-trip through encoding/json, read

@@ -25,9 +25,11 @@ func init() {
 
 // TreeParams are the params shared by decision_tree and random_forest.
 //
-// The criterion param chooses the task, as in scikit-learn: the recipe's
-// classification/v1 template passes criterion "gini" (the recipe loader does
-// not accept criterion from recipe.yaml; it follows from the template).
+// The criterion param chooses the task, as in scikit-learn's two classes:
+// "squared_error" (the default) regression, "gini" classification. recipe.yaml
+// does not set it (the loader's table has no criterion); the train step of
+// a classification/v1 recipe adds criterion "gini" to the params it passes
+// to NewEstimator.
 type TreeParams struct {
 	Criterion string `json:"criterion"`
 	// MaxDepth 0 is unlimited (max_depth null).

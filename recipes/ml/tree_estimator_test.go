@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -301,5 +302,48 @@ func TestTreeEstimatorBadParams(t *testing.T) {
 	}
 	if p, err := e.Predict(NewMatrix(2, 3)); err != nil || !slices.Equal(p, []float64{4, 4}) {
 		t.Errorf("one row: %v, %v", p, err)
+	}
+}
+
+// TestTreeBundleRoundTrip puts fitted trees in a bundle, encodes and decodes
+// it, and checks the decoded bundle predicts the same.
+func TestTreeBundleRoundTrip(t *testing.T) {
+	t.Parallel()
+	train := goldenFrame(120, false)
+	tr := mustFit(t, goldenSpec(), train)
+	X := mustTransform(t, tr, train)
+	y, _ := train.Col("fare_amount")
+	score := goldenFrame(30, true)
+	for _, name := range []string{DecisionTreeName, RandomForestName} {
+		est, err := NewEstimator(name, map[string]any{"min_samples_leaf": 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := est.Fit(X, y.Floats); err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewBundle("regression/v1", "fare_amount", tr, est)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := b.Encode(&buf); err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeBundle(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1, err := b.Predict(score)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, err := back.Predict(score)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p1, p2) {
+			t.Errorf("%s: decoded bundle predicts differently", name)
+		}
 	}
 }

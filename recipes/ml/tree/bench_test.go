@@ -28,16 +28,23 @@ func friedman(rows, cols int, seed uint64) (X, y []float64) {
 	return X, y
 }
 
-const benchRows, benchCols, benchTrees = 100_000, 20, 100
+const benchRows, benchTestRows, benchCols, benchTrees = 100_000, 20_000, 20, 100
 
-// TestWriteBenchData writes the BenchmarkForestFit data as CSV (y last) to
-// $SOUS_TREE_BENCH_CSV for testdata/bench_forest.py.
+// TestWriteBenchData writes the BenchmarkForestFit training data as CSV (y
+// last) to $SOUS_TREE_BENCH_CSV, and its held-out rows to
+// $SOUS_TREE_BENCH_CSV.test, for testdata/bench_forest.py.
 func TestWriteBenchData(t *testing.T) {
 	path := os.Getenv("SOUS_TREE_BENCH_CSV")
 	if path == "" {
 		t.Skip("SOUS_TREE_BENCH_CSV not set")
 	}
 	X, y := friedman(benchRows, benchCols, 1)
+	writeCSV(t, path, X, y, benchRows)
+	X, y = friedman(benchTestRows, benchCols, 2)
+	writeCSV(t, path+".test", X, y, benchTestRows)
+}
+
+func writeCSV(t *testing.T, path string, X, y []float64, rows int) {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,7 @@ func TestWriteBenchData(t *testing.T) {
 		fmt.Fprintf(w, "x%d,", j)
 	}
 	fmt.Fprintln(w, "y")
-	for i := range benchRows {
+	for i := range rows {
 		for j := range benchCols {
 			w.WriteString(strconv.FormatFloat(X[i*benchCols+j], 'g', -1, 64))
 			w.WriteByte(',')
@@ -68,7 +75,7 @@ func TestWriteBenchData(t *testing.T) {
 // 100k×20 rows with GOMAXPROCS threads; compare testdata/bench_forest.py.
 func BenchmarkForestFit(b *testing.B) {
 	X, y := friedman(benchRows, benchCols, 1)
-	Xt, yt := friedman(20_000, benchCols, 2)
+	Xt, yt := friedman(benchTestRows, benchCols, 2)
 	p := tree.DefaultForestParams(tree.Regression)
 	p.NEstimators = benchTrees
 	var m *tree.Model
@@ -78,7 +85,7 @@ func BenchmarkForestFit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	pred, err := m.Predict(Xt, 20_000, benchCols)
+	pred, err := m.Predict(Xt, benchTestRows, benchCols)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,4 +108,24 @@ func BenchmarkForestPredict(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkForestFitClassifier fits RandomForestClassifier defaults (100
+// trees, sqrt(p) features per split) on 100k×20 rows, 3 classes cut from
+// the Friedman target.
+func BenchmarkForestFitClassifier(b *testing.B) {
+	X, y := friedman(benchRows, benchCols, 1)
+	for i, v := range y {
+		y[i] = float64(min(max(int(v/8), 0), 2))
+	}
+	p := tree.DefaultForestParams(tree.Classification)
+	p.NEstimators = benchTrees
+	var m *tree.Model
+	for b.Loop() {
+		var err error
+		if m, err = tree.Fit(X, benchRows, benchCols, y, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(m.NumNodes())/benchTrees, "nodes/tree")
 }

@@ -120,7 +120,9 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	out := Model{task: task}
 	out.nClass = d.uvarint(MaxClasses)
-	out.nFeatures = d.uvarint(math.MaxInt32 - 1)
+	// Every size is bounded by the bytes left, so corrupt data cannot make
+	// a huge allocation.
+	out.nFeatures = d.uvarint(min(math.MaxInt32-1, uint64(len(d.b))/8))
 	nTrees := d.uvarint(uint64(len(d.b)))
 	if d.err == nil && (task == Classification) != (out.nClass > 0) || out.nFeatures == 0 || nTrees == 0 {
 		d.fail("bad header")

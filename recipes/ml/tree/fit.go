@@ -138,7 +138,9 @@ func checkShape(X []float64, rows, cols int) error {
 		return errors.New("tree: X is empty")
 	case cols <= 0:
 		return errors.New("tree: X has no columns")
-	case len(X) != rows*cols:
+	case rows > math.MaxInt32:
+		return fmt.Errorf("tree: %d rows, at most %d supported", rows, math.MaxInt32)
+	case cols > math.MaxInt32/2 || rows > math.MaxInt/cols || len(X) != rows*cols:
 		return fmt.Errorf("tree: X is %d×%d but holds %d values", rows, cols, len(X))
 	}
 	return nil

@@ -140,8 +140,10 @@ func (g *grower) grow(t int) (treeModel, []float64) {
 		g.feats[f] = f
 	}
 	clear(g.imp)
-	g.nodes = nil
-	g.values = nil
+	// Size the new tree's arrays like the last one's (they are handed over
+	// with the tree, not reused).
+	g.nodes = make([]node, 0, len(g.nodes)+len(g.nodes)/16)
+	g.values = make([]float64, 0, len(g.values)+len(g.values)/16)
 
 	g.stack = append(g.stack[:0], stackEntry{start: 0, end: len(g.idx), parent: -1, st: g.rowStats(g.idx)})
 	for len(g.stack) > 0 {
@@ -285,6 +287,15 @@ func (b *bitset) count() int {
 	return bits.OnesCount64(b[0]) + bits.OnesCount64(b[1]) + bits.OnesCount64(b[2]) + bits.OnesCount64(b[3])
 }
 
+// markTouched adds the non-empty bins of the histogram to the touched set.
+func (g *grower) markTouched(nb int) {
+	for b := range nb {
+		if g.hist[b].n > 0 {
+			g.touched.add(uint8(b))
+		}
+	}
+}
+
 // The split scans below visit the touched bins in increasing order and
 // empty the set and the histogram as they go. The last bin leaves no row
 // on the right, which the MinSamplesLeaf test (>= 1) rejects.
@@ -292,14 +303,26 @@ func (b *bitset) count() int {
 func (g *grower) splitRegression(f int, rows []int32, st *stats) (bin int, score float64, constant, found bool) {
 	col := g.b.col(f)
 	h := &g.hist
-	for _, i := range rows {
-		b := col[i]
-		g.touched.add(b)
-		r := &g.rw[i]
-		hb := &h[b]
-		hb.n++
-		hb.w += r.w
-		hb.s += r.wy
+	if nb := g.b.nbins(f); len(rows) > nb {
+		// Many rows: build, then find the touched bins in one pass.
+		for _, i := range rows {
+			r := &g.rw[i]
+			hb := &h[col[i]]
+			hb.n++
+			hb.w += r.w
+			hb.s += r.wy
+		}
+		g.markTouched(nb)
+	} else {
+		for _, i := range rows {
+			b := col[i]
+			g.touched.add(b)
+			r := &g.rw[i]
+			hb := &h[b]
+			hb.n++
+			hb.w += r.w
+			hb.s += r.wy
+		}
 	}
 	constant = g.touched.count() == 1
 	minLeaf := int64(g.p.MinSamplesLeaf)
@@ -332,13 +355,19 @@ func (g *grower) splitClassification(f int, rows []int32, st *stats) (bin int, s
 	col := g.b.col(f)
 	k := g.k
 	h := &g.hist
+	small := len(rows) <= g.b.nbins(f)
 	for _, i := range rows {
 		b := col[i]
-		g.touched.add(b)
+		if small {
+			g.touched.add(b)
+		}
 		w := g.rw[i].w
 		h[b].n++
 		h[b].w += w
 		g.hc[int(b)*k+int(g.cls[i])] += w
+	}
+	if !small {
+		g.markTouched(g.b.nbins(f))
 	}
 	constant = g.touched.count() == 1
 	minLeaf := int64(g.p.MinSamplesLeaf)

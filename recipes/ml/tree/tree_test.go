@@ -2,6 +2,8 @@ package tree_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -293,7 +295,10 @@ func TestImportances(t *testing.T) {
 		y[i] = 3*X[i*cols+4] + 0.5*X[i*cols+1] + 0.1*rng.NormFloat64()
 	}
 	X[5] = 0 // one column constant but for a row
-	for _, p := range []tree.Params{{}, tree.DefaultForestParams(tree.Regression), {Task: tree.Regression, NEstimators: 30, MaxFeatures: tree.MaxFeaturesSqrt, Bootstrap: true}} {
+	for _, p := range []tree.Params{{}, tree.DefaultForestParams(tree.Regression),
+		{NEstimators: 30, MaxFeatures: tree.MaxFeaturesSqrt, Bootstrap: true},
+		{NEstimators: 30, MaxFeatures: tree.MaxFeaturesLog2},
+		{NEstimators: 30, MaxFeaturesFraction: 0.5, Bootstrap: true, MinSamplesLeaf: 5}} {
 		imp := mustFit(t, X, n, cols, y, p).FeatureImportances()
 		var s float64
 		for _, v := range imp {
@@ -463,5 +468,87 @@ func TestLimits(t *testing.T) {
 	m = mustFit(t, X, 20000, 2, y, tree.Params{})
 	if got := r2(yt, mustPredict(t, m, Xt, 2000, 2)); got < 0.999 {
 		t.Errorf("binned: R² %.5f", got)
+	}
+}
+
+// FuzzUnmarshalBinary checks that no input makes UnmarshalBinary, or
+// Predict on what it accepts, panic or hang.
+func FuzzUnmarshalBinary(f *testing.F) {
+	X, y := quadratic(200, 12)
+	for _, p := range []tree.Params{{MaxDepth: 3}, {Task: tree.Classification, MaxDepth: 3, NEstimators: 2}} {
+		yy := y
+		if p.Task == tree.Classification {
+			yy = make([]float64, len(y))
+			for i, v := range y {
+				yy[i] = math.Floor(v / 3)
+			}
+		}
+		m, err := tree.Fit(X, 200, 2, yy, p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, _ := m.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkCorrupt(t, withCRC(b))
+	})
+}
+
+// withCRC replaces the last 4 bytes of b with the checksum of the rest, so
+// that corruption reaches the structure checks.
+func withCRC(b []byte) []byte {
+	if len(b) < 4 {
+		return b
+	}
+	body := b[:len(b)-4]
+	return binary.LittleEndian.AppendUint32(slices.Clone(body), crc32.ChecksumIEEE(body))
+}
+
+// checkCorrupt unmarshals b and, if it is accepted, predicts with it: neither
+// may panic or hang.
+func checkCorrupt(t *testing.T, b []byte) {
+	t.Helper()
+	var m tree.Model
+	if m.UnmarshalBinary(b) != nil {
+		return
+	}
+	cols := m.NumFeatures()
+	if cols > 1000 {
+		return
+	}
+	Xt := make([]float64, 3*cols)
+	Xt[0] = math.NaN()
+	if _, err := m.Predict(Xt, 3, cols); err != nil {
+		t.Fatal(err)
+	}
+	if m.NumClass() > 0 && m.NumClass() < 100 {
+		if _, err := m.PredictProba(Xt, 3, cols); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCorruptStructure(t *testing.T) {
+	t.Parallel()
+	X, y := quadratic(300, 13)
+	for _, p := range []tree.Params{{MaxDepth: 4}, {Task: tree.Classification, MaxDepth: 4, NEstimators: 3}} {
+		yy := y
+		if p.Task == tree.Classification {
+			yy = make([]float64, len(y))
+			for i, v := range y {
+				yy[i] = math.Floor(v / 3)
+			}
+		}
+		m := mustFit(t, X, 300, 2, yy, p)
+		b, _ := m.MarshalBinary()
+		for i := range len(b) - 4 {
+			for _, x := range []byte{0x01, 0x80, 0xff} {
+				c := slices.Clone(b)
+				c[i] ^= x
+				checkCorrupt(t, withCRC(c))
+			}
+			checkCorrupt(t, withCRC(append(slices.Clone(b[:i]), b[i+1:]...)))
+		}
 	}
 }
