@@ -108,15 +108,10 @@ func (m *Manifest) Validate() error {
 // earlier; the caller treats that as a duplicate and reads the first one.
 // The blobs m names must already be stored.
 func CommitManifest(ctx context.Context, s Store, m *Manifest) error {
-	if err := m.Validate(); err != nil {
+	name, data, err := encodeManifest(m)
+	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("artifacts: manifest %s/%s: %w", m.Step, m.Key, err)
-	}
-	data = append(data, '\n')
-	name := ManifestName(m.Step, m.Key)
 	if err := s.Create(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
 		return fmt.Errorf("artifacts: commit %s: %w", name, err)
 	}
@@ -128,19 +123,26 @@ func CommitManifest(ctx context.Context, s Store, m *Manifest) error {
 // all exist. It is the one case where a manifest is overwritten: without it
 // a damaged cache entry could never be mended, since commits are create-only.
 func RepairManifest(ctx context.Context, s Store, m *Manifest) error {
-	if err := m.Validate(); err != nil {
+	name, data, err := encodeManifest(m)
+	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("artifacts: manifest %s/%s: %w", m.Step, m.Key, err)
-	}
-	data = append(data, '\n')
-	name := ManifestName(m.Step, m.Key)
 	if err := s.Put(ctx, name, bytes.NewReader(data), int64(len(data))); err != nil {
 		return fmt.Errorf("artifacts: repair %s: %w", name, err)
 	}
 	return nil
+}
+
+// encodeManifest validates m and returns its object name and bytes.
+func encodeManifest(m *Manifest) (string, []byte, error) {
+	if err := m.Validate(); err != nil {
+		return "", nil, err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return "", nil, fmt.Errorf("artifacts: manifest %s/%s: %w", m.Step, m.Key, err)
+	}
+	return ManifestName(m.Step, m.Key), append(data, '\n'), nil
 }
 
 // ReadManifest reads the manifest for step and key. A missing manifest is an

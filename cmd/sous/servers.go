@@ -8,10 +8,12 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/coordinator"
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes/steps"
@@ -54,19 +56,11 @@ func (g *globals) serveCoordinator(ctx context.Context, metricsAddr string) erro
 		return err
 	}
 	defer func() { _ = log.Sync() }()
-	store, err := openStoreURL(ctx, "", g.store, g.createBucket)
+	store, nc, js, err := g.serverConn(ctx, "sous-coordinator")
 	if err != nil {
-		return withCode(exitInfra, err)
-	}
-	nc, err := g.nats.connect("sous-coordinator")
-	if err != nil {
-		return withCode(exitInfra, err)
+		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return withCode(exitInfra, err)
-	}
 	coord, err := coordinator.New(coordinator.Config{StepVersions: steps.Versions(), Logger: log}, nc, js, store)
 	if err != nil {
 		return withCode(exitBadInput, err)
@@ -150,19 +144,11 @@ func (g *globals) serveWorker(ctx context.Context, cfg worker.Config, metricsAdd
 	if err := cfg.Validate(); err != nil {
 		return withCode(exitBadInput, err)
 	}
-	store, err := openStoreURL(ctx, "", g.store, g.createBucket)
+	store, nc, js, err := g.serverConn(ctx, "sous-worker")
 	if err != nil {
-		return withCode(exitInfra, err)
-	}
-	nc, err := g.nats.connect("sous-worker")
-	if err != nil {
-		return withCode(exitInfra, err)
+		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return withCode(exitInfra, err)
-	}
 	cfg.Logger = log
 	exec, err := withFaults(steps.NewExecutor(), os.Getenv(faultsEnv), log)
 	if err != nil {
@@ -183,4 +169,22 @@ func (g *globals) serveWorker(ctx context.Context, cfg worker.Config, metricsAdd
 	<-ctx.Done()
 	w.Stop(context.Background())
 	return nil
+}
+
+// serverConn opens what every server needs: the store and a NATS connection.
+func (g *globals) serverConn(ctx context.Context, name string) (artifacts.Store, *nats.Conn, jetstream.JetStream, error) {
+	store, err := openStoreURL(ctx, "", g.store, g.createBucket)
+	if err != nil {
+		return nil, nil, nil, withCode(exitInfra, err)
+	}
+	nc, err := g.nats.connect(name)
+	if err != nil {
+		return nil, nil, nil, withCode(exitInfra, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, withCode(exitInfra, err)
+	}
+	return store, nc, js, nil
 }
