@@ -67,15 +67,19 @@ func Register(ctx context.Context, s artifacts.Store, v Version) (Version, error
 	if err := ValidateName(v.Name); err != nil {
 		return Version{}, err
 	}
+	// The claim says which version this register step (key and model)
+	// already created: a retry gets it back instead of adding another.
+	if won, err := claimed(ctx, s, v); err == nil {
+		return Get(ctx, s, v.Name, won)
+	} else if !errors.Is(err, artifacts.ErrNotFound) {
+		return Version{}, err
+	}
 	existing, err := List(ctx, s, v.Name)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Version{}, err
 	}
 	next := 1
 	for _, e := range existing {
-		if e.RegisterKey == v.RegisterKey && e.ModelDigest == v.ModelDigest {
-			return e, nil
-		}
 		next = max(next, e.Version+1)
 	}
 	for range 1000 {
@@ -226,28 +230,41 @@ func Resolve(ctx context.Context, s artifacts.Store, uri string) (Version, error
 	return Get(ctx, s, name, n)
 }
 
+func claimName(v Version) string {
+	return path.Join("registry", v.Name, "claims", v.RegisterKey+"-"+v.ModelDigest+".json")
+}
+
+// claimed returns the version claimed for v's register step, or an error
+// wrapping artifacts.ErrNotFound.
+func claimed(ctx context.Context, s artifacts.Store, v Version) (int, error) {
+	rc, err := s.Get(ctx, claimName(v))
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	var won int
+	if err := json.NewDecoder(rc).Decode(&won); err != nil {
+		return 0, fmt.Errorf("registry: claim of %s: %w", v.Name, err)
+	}
+	return won, nil
+}
+
 // claim records which version a register step (key and model) created. Two
 // attempts of the same step running at once (a job redelivered while its
 // first attempt still runs) can both allocate a version; the first claim
 // wins and the loser withdraws its version, so the registry keeps one.
 func claim(ctx context.Context, s artifacts.Store, v Version) (Version, error) {
-	name := path.Join("registry", v.Name, "claims", v.RegisterKey+"-"+v.ModelDigest+".json")
 	data := []byte(strconv.Itoa(v.Version))
-	err := s.Create(ctx, name, bytes.NewReader(data), int64(len(data)))
+	err := s.Create(ctx, claimName(v), bytes.NewReader(data), int64(len(data)))
 	if err == nil {
 		return v, nil
 	}
 	if !errors.Is(err, artifacts.ErrExists) {
 		return Version{}, fmt.Errorf("registry: register %s: %w", v.Name, err)
 	}
-	rc, err := s.Get(ctx, name)
+	won, err := claimed(ctx, s, v)
 	if err != nil {
-		return Version{}, fmt.Errorf("registry: register %s: %w", v.Name, err)
-	}
-	defer rc.Close()
-	var won int
-	if err := json.NewDecoder(rc).Decode(&won); err != nil {
-		return Version{}, fmt.Errorf("registry: claim %s: %w", name, err)
+		return Version{}, err
 	}
 	if won != v.Version {
 		if err := s.Delete(ctx, versionName(v.Name, v.Version)); err != nil {
