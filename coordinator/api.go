@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/sous-ml/sous/artifacts/registry"
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
 )
@@ -40,6 +41,7 @@ func (c *Coordinator) Serve() (micro.Service, error) {
 		{"cancel", c.apiCancel},
 		{"runs", c.apiRuns},
 		{"plan", c.apiPlan},
+		{"models", c.apiModels},
 	}
 	for _, e := range endpoints {
 		fn := e.fn
@@ -92,6 +94,38 @@ func (c *Coordinator) apiPlan(ctx context.Context, data []byte) (any, error) {
 		return nil, err
 	}
 	return proto.PlanReply{Steps: steps}, nil
+}
+
+func (c *Coordinator) apiModels(ctx context.Context, data []byte) (any, error) {
+	var req proto.ModelsRequest
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &req); err != nil {
+			return nil, &inputError{err}
+		}
+	}
+	if req.Name == "" {
+		names, err := registry.Models(ctx, c.store)
+		if err != nil {
+			return nil, err
+		}
+		return proto.ModelsReply{Models: names}, nil
+	}
+	versions, err := registry.List(ctx, c.store, req.Name)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, &inputError{err}
+		}
+		return nil, err
+	}
+	reply := proto.ModelsReply{}
+	for _, v := range versions {
+		doc, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		reply.Versions = append(reply.Versions, doc)
+	}
+	return reply, nil
 }
 
 func decodeRunRequest(data []byte) (proto.RunRequest, error) {

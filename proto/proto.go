@@ -329,6 +329,21 @@ const (
 	APIRuns    = APIGroup + ".runs"   // RunsRequest → RunsReply
 )
 
+// APIModels queries the registry: ModelsRequest → ModelsReply.
+const APIModels = APIGroup + ".models"
+
+// ModelsRequest asks for the registered model names (Name empty) or the
+// versions of one model.
+type ModelsRequest struct {
+	Name string `json:"name,omitempty"`
+}
+
+// ModelsReply is the answer to APIModels; Versions are registry documents as JSON.
+type ModelsReply struct {
+	Models   []string          `json:"models,omitempty"`
+	Versions []json.RawMessage `json:"versions,omitempty"`
+}
+
 // RunRequest names a run.
 type RunRequest struct {
 	RunID string `json:"run_id"`

@@ -31,6 +31,7 @@ var (
 	outputKeys     = []string{"using", "location"}
 	experimentKeys = []string{"name", "tracking_uri", "artifact_location"}
 	registryKeys   = []string{"model_name", "registry_uri"}
+	executionKeys  = []string{"nats", "store"}
 	transformUsing = []string{"columns"}
 	remainders     = []string{RemainderDrop, RemainderPassthrough}
 )
@@ -390,6 +391,26 @@ func (d *decoder) decodeProfile(root *yaml.Node, r *Recipe) {
 	if f, ok := top.get("model_registry"); ok {
 		r.ModelRegistry = d.modelRegistry(f)
 	}
+	if f, ok := top.get("execution"); ok {
+		r.Execution = d.execution(f)
+	}
+}
+
+// execution reads a profile's cluster settings: where to submit runs.
+func (d *decoder) execution(f field) Execution {
+	var e Execution
+	if f.val == nil || f.val.Kind != yaml.MappingNode {
+		d.wrongType(f, "a mapping", executionKeys)
+		return e
+	}
+	m := d.mapping(f, executionKeys)
+	if g, ok := m.get("nats"); ok {
+		e.NATS, _ = d.nonEmpty(g)
+	}
+	if g, ok := m.get("store"); ok {
+		e.Store, _ = d.nonEmpty(g)
+	}
+	return e
 }
 
 func (d *decoder) experiment(f field) Experiment {

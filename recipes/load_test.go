@@ -688,3 +688,19 @@ func TestModelURIs(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileExecution(t *testing.T) {
+	t.Parallel()
+	const recipe = "recipe: regression/v1\ntarget_col: y\n"
+	r, err := recipes.Load(mapFS(recipe, "execution: {nats: nats://q:4222, store: s3://b/p}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Execution.NATS != "nats://q:4222" || r.Execution.Store != "s3://b/p" {
+		t.Fatalf("execution %+v", r.Execution)
+	}
+	_, err = recipes.Load(mapFS(recipe, "execution:\n  nat: nats://q:4222\n"), "")
+	if err == nil || !strings.Contains(err.Error(), "profiles/local.yaml:2") || !strings.Contains(err.Error(), "nats, store") {
+		t.Fatalf("typo in execution: %v", err)
+	}
+}

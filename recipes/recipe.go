@@ -17,6 +17,9 @@ type Recipe struct {
 	// Experiment and ModelRegistry come from the profile (or recipe.yaml).
 	Experiment    Experiment
 	ModelRegistry ModelRegistry
+	// Execution is the profile's cluster settings; empty runs on the
+	// embedded runtime.
+	Execution Execution
 	// Profile is the name of the profile the recipe was rendered with.
 	Profile string
 
@@ -69,6 +72,13 @@ type Experiment struct {
 	Name             string
 	TrackingURI      string
 	ArtifactLocation string
+}
+
+// Execution says where a profile's runs go: a NATS URL and an artifact store
+// (s3://bucket/prefix). Flags and SOUS_NATS_URL/SOUS_STORE win over it.
+type Execution struct {
+	NATS  string
+	Store string
 }
 
 // ModelRegistry says where register puts model versions.

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +74,11 @@ func TestClusterInProcess(t *testing.T) {
 	if code != 0 || strings.Count(out, "succeeded") != 2 {
 		t.Fatalf("runs list: exit %d\n%s%s", code, out, stderr)
 	}
+	// The registry through the coordinator's API.
+	code, out, stderr = sous(t, "models", "list", "taxi_fare_regressor", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"version": 1`) || strings.Contains(out, `"version": 2`) {
+		t.Fatalf("models list through the API: exit %d\n%s%s", code, out, stderr)
+	}
 	code, rep, stderr = runJSON(t, dir, "--step", "predict")
 	if code != 0 {
 		t.Fatalf("predict: exit %d\n%s", code, stderr)
@@ -88,5 +96,39 @@ func TestClusterInProcess(t *testing.T) {
 	var o, e bytes.Buffer
 	if code := Main(ctx, []string{"runs", "watch", id}, &o, &e); code != 0 || !strings.Contains(o.String(), "all 6 steps cached") {
 		t.Fatalf("runs watch %s: exit %d\n%s%s", id, code, o.String(), e.String())
+	}
+}
+
+// TestProfileExecutionBlock: a profile's execution block sends runs to the
+// cluster it names, without flags or environment.
+func TestProfileExecutionBlock(t *testing.T) {
+	opts := natstest.DefaultTestOptions
+	opts.Port = -1
+	opts.JetStream = true
+	opts.StoreDir = t.TempDir()
+	ns := natstest.RunServer(&opts)
+	t.Cleanup(ns.Shutdown)
+	storeDir := t.TempDir()
+	startServer(t, "coordinator", "--nats", ns.ClientURL(), "--store", storeDir)
+	startServer(t, "worker", "--nats", ns.ClientURL(), "--store", storeDir, "--slots", "2", "--temp-dir", t.TempDir())
+	t.Setenv("SOUS_NATS_URL", "")
+	t.Setenv("SOUS_STORE", "")
+	dir := copyExample(t)
+	profile := filepath.Join(dir, "profiles", "local.yaml")
+	data, _ := os.ReadFile(profile)
+	block := fmt.Sprintf("\nexecution:\n  nats: %s\n  store: %s\n", ns.ClientURL(), storeDir)
+	if err := os.WriteFile(profile, append(data, block...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, rep, stderr := runJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, rep, all("ran"))
+	if _, err := os.Stat(filepath.Join(storeDir, "registry", "taxi_fare_regressor", "versions", "1.json")); err != nil {
+		t.Fatalf("the run did not go to the cluster's store: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".sous", "nats")); err == nil {
+		t.Fatal("an embedded runtime was started")
 	}
 }

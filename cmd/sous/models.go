@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/artifacts/registry"
+	"github.com/sous-ml/sous/proto"
 )
 
 // modelsCmd queries the model registry, which lives in the store: the
@@ -25,6 +27,9 @@ func modelsCmd(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if g.nats.url != "" {
+				return g.modelsFromCluster(ctx, args)
+			}
 			store, err := g.registryStore(ctx)
 			if err != nil {
 				return err
@@ -46,16 +51,10 @@ func modelsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return withCode(exitBadInput, err)
 			}
-			if g.output == "json" {
-				return writeJSON(g.stdout, versions)
-			}
-			for _, v := range versions {
-				fmt.Fprintf(g.stdout, "%s/%d  %-9s  run %s  %s  model %s\n", v.Name, v.Version, v.ValidationStatus, v.RunID,
-					v.Created.Local().Format(time.DateTime), short(v.ModelDigest))
-			}
-			return nil
+			return g.printVersions(versions)
 		},
 	}
+	g.nats.register(list.Flags())
 	alias := &cobra.Command{
 		Use:   "alias NAME ALIAS VERSION",
 		Short: "Point models:/NAME@ALIAS at a version",
@@ -94,4 +93,48 @@ func (g *globals) registryStore(ctx context.Context) (artifacts.Store, error) {
 		return nil, withCode(exitInfra, err)
 	}
 	return store, nil
+}
+
+func (g *globals) printVersions(versions []registry.Version) error {
+	if g.output == "json" {
+		return writeJSON(g.stdout, versions)
+	}
+	for _, v := range versions {
+		fmt.Fprintf(g.stdout, "%s/%d  %-9s  run %s  %s  model %s\n", v.Name, v.Version, v.ValidationStatus, v.RunID,
+			v.Created.Local().Format(time.DateTime), short(v.ModelDigest))
+	}
+	return nil
+}
+
+// modelsFromCluster asks a cluster's coordinator for the registry.
+func (g *globals) modelsFromCluster(ctx context.Context, args []string) error {
+	c, err := g.clusterConn()
+	if err != nil {
+		return err
+	}
+	defer c.nc.Close()
+	var req proto.ModelsRequest
+	if len(args) > 0 {
+		req.Name = args[0]
+	}
+	var reply proto.ModelsReply
+	if err := call(ctx, c.nc, proto.APIModels, req, &reply); err != nil {
+		return callErr(ctx, err)
+	}
+	if req.Name == "" {
+		if g.output == "json" {
+			return writeJSON(g.stdout, reply.Models)
+		}
+		for _, n := range reply.Models {
+			fmt.Fprintln(g.stdout, n)
+		}
+		return nil
+	}
+	versions := make([]registry.Version, len(reply.Versions))
+	for i, doc := range reply.Versions {
+		if err := json.Unmarshal(doc, &versions[i]); err != nil {
+			return withCode(exitInfra, err)
+		}
+	}
+	return g.printVersions(versions)
 }

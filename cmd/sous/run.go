@@ -85,6 +85,14 @@ func (g *globals) open(ctx context.Context, step string, log *zap.Logger) (*sess
 	if err != nil {
 		return nil, withCode(exitBadInput, err)
 	}
+	// A profile's execution block says where its runs go, unless a flag or
+	// SOUS_NATS_URL / SOUS_STORE says otherwise.
+	if g.nats.url == "" {
+		g.nats.url = rec.Execution.NATS
+	}
+	if g.store == "" {
+		g.store = rec.Execution.Store
+	}
 	s := &session{dir: dir, rec: rec, plan: plan, close: func() {}}
 	if g.nats.url == "" {
 		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
