@@ -100,7 +100,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.createBucket, "create-bucket", false, "create the S3 bucket of --store if it does not exist")
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
-	root.AddCommand(runCmd(g), planCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g), modelsCmd(g))
+	root.AddCommand(runCmd(g), planCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g), modelsCmd(g), predictCmd(g))
 	return root
 }
 

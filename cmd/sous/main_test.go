@@ -164,6 +164,9 @@ func TestRunEndToEndAndCaching(t *testing.T) {
 		if strings.Contains(out, "queued") {
 			t.Fatalf("a job was queued:\n%s", out)
 		}
+		if n := strings.Count(out, " cached (key "); n != 6 {
+			t.Fatalf("%d steps printed as cached, want 6:\n%s", n, out)
+		}
 	})
 
 	t.Run("touching the data file re-runs nothing", func(t *testing.T) {
@@ -270,6 +273,27 @@ func TestRunEndToEndAndCaching(t *testing.T) {
 			if _, ok := scored.Col(c.Name); !ok {
 				t.Errorf("input column %s not kept in the output", c.Name)
 			}
+		}
+	})
+
+	t.Run("sous predict without a recipe", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "scored.csv")
+		code, _, stderr := sous(t, "predict", "-C", dir, "--model", "models:/taxi_fare_regressor/1",
+			"--input", filepath.Join(dir, "data", "test_sample.parquet"), "--output", out)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		f, err := frame.ReadCSVFile(out, frame.CSVOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := f.Col("prediction"); !ok || f.Len() != 10 || p.Kind != frame.Float {
+			t.Fatalf("scored %d rows, columns %v", f.Len(), f.Names())
+		}
+		code, _, stderr = sous(t, "predict", "-C", dir, "--model", "models:/taxi_fare_regressor/1",
+			"--input", filepath.Join(dir, "data", "test_sample.parquet"), "--output", out, "--save-mode", "error")
+		if code != exitBadInput || !strings.Contains(stderr, "exists and save_mode is error") {
+			t.Fatalf("save-mode error on an existing output: exit %d %s", code, stderr)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,7 @@ func (g *globals) recipeDir() (string, error) {
 // the steps to run, and a connection to a runtime, embedded or remote.
 type session struct {
 	dir   string
+	fsys  fs.FS // where recipe.yaml and the profile are read from
 	rec   *recipes.Recipe
 	plan  []recipes.StepName
 	c     *conn
@@ -69,7 +71,9 @@ type session struct {
 // open reads the recipe and connects: to a cluster with --nats, else to an
 // embedded runtime it starts. The recipe is read and checked here first, so a
 // mistake is reported before anything starts.
-func (g *globals) open(ctx context.Context, step string, log *zap.Logger) (*session, error) {
+//
+// fsys holds recipe.yaml and the profile; nil means the recipe directory.
+func (g *globals) open(ctx context.Context, step string, log *zap.Logger, fsys fs.FS) (*session, error) {
 	if err := g.validate(); err != nil {
 		return nil, err
 	}
@@ -77,7 +81,10 @@ func (g *globals) open(ctx context.Context, step string, log *zap.Logger) (*sess
 	if err != nil {
 		return nil, err
 	}
-	rec, err := recipes.LoadWith(os.DirFS(dir), recipes.LoadOptions{Profile: g.profile, Env: os.LookupEnv})
+	if fsys == nil {
+		fsys = os.DirFS(dir)
+	}
+	rec, err := recipes.LoadWith(fsys, recipes.LoadOptions{Profile: g.profile, Env: os.LookupEnv})
 	if err != nil {
 		return nil, withCode(exitBadInput, err)
 	}
@@ -93,7 +100,7 @@ func (g *globals) open(ctx context.Context, step string, log *zap.Logger) (*sess
 	if g.store == "" {
 		g.store = rec.Execution.Store
 	}
-	s := &session{dir: dir, rec: rec, plan: plan, close: func() {}}
+	s := &session{dir: dir, fsys: fsys, rec: rec, plan: plan, close: func() {}}
 	if g.nats.url == "" {
 		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
 		if err != nil {
@@ -143,7 +150,7 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 	}
 	defer func() { _ = log.Sync() }()
 	started := time.Now()
-	s, err := g.open(ctx, step, log)
+	s, err := g.open(ctx, step, log, nil)
 	if err != nil {
 		return err
 	}
@@ -151,7 +158,7 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 	if err := checkOutput(s.rec, s.dir, s.plan); err != nil {
 		return withCode(exitBadInput, err)
 	}
-	req, err := submission(ctx, s.dir, s.rec, s.plan, s.store, !s.c.embedded)
+	req, err := submission(ctx, s.dir, s.fsys, s.rec, s.plan, s.store, !s.c.embedded)
 	if err != nil {
 		return err
 	}
@@ -184,12 +191,12 @@ func planCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := g.open(ctx, step, log)
+			s, err := g.open(ctx, step, log, nil)
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			req, err := submission(ctx, s.dir, s.rec, s.plan, s.store, false)
+			req, err := submission(ctx, s.dir, s.fsys, s.rec, s.plan, s.store, false)
 			if err != nil {
 				return err
 			}
@@ -218,7 +225,12 @@ func (g *globals) watch(ctx context.Context, c *conn, st *proto.RunState, starte
 	final, err := st, error(nil)
 	switch st.Status {
 	case proto.StatusSucceeded, proto.StatusFailed, proto.StatusCancelled:
-		// Already over (its events may have expired): report it as it ended.
+		if onSuccess == nil {
+			// Watching a run that is over (its events may have expired):
+			// report it as it ended.
+			break
+		}
+		fallthrough
 	default:
 		final, err = follow(ctx, c.js, st.RunID, p.event)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,7 +24,7 @@ import (
 // submission builds the request for a run: the recipe files, the profile's
 // environment variables and the hashed source files, uploaded to the store
 // when the coordinator is elsewhere.
-func submission(ctx context.Context, dir string, rec *recipes.Recipe, plan []recipes.StepName, store artifacts.Store, upload bool) (proto.SubmitRequest, error) {
+func submission(ctx context.Context, dir string, fsys fs.FS, rec *recipes.Recipe, plan []recipes.StepName, store artifacts.Store, upload bool) (proto.SubmitRequest, error) {
 	req := proto.SubmitRequest{
 		Schema:    proto.SchemaVersion,
 		RecipeDir: dir,
@@ -33,7 +34,7 @@ func submission(ctx context.Context, dir string, rec *recipes.Recipe, plan []rec
 		Env:       map[string]string{},
 	}
 	for _, name := range []string{recipes.RecipeFile, rec.ProfileFile()} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return req, withCode(exitBadInput, err)
 		}
