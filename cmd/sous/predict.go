@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
 )
 
@@ -63,21 +62,7 @@ steps:
 				return err
 			}
 			defer s.close()
-			if err := checkOutput(s.rec, s.dir, s.plan); err != nil {
-				return withCode(exitBadInput, err)
-			}
-			req, err := submission(ctx, s.dir, fsys, s.rec, s.plan, s.store, !s.c.embedded)
-			if err != nil {
-				return err
-			}
-			req.Target = string(recipes.StepPredict)
-			var st proto.RunState
-			if err := call(ctx, s.c.nc, proto.APISubmit, req, &st); err != nil {
-				return callErr(ctx, err)
-			}
-			return g.watch(ctx, s.c, &st, time.Now(), func(final *proto.RunState) error {
-				return exportOutput(ctx, s.rec, s.dir, final, s.store)
-			})
+			return g.submit(ctx, s, string(recipes.StepPredict), false, time.Now())
 		},
 	}
 	cmd.Flags().StringVar(&model, "model", "", "model URI: models:/NAME/latest, models:/NAME/VERSION, models:/NAME@ALIAS or a bundle path")

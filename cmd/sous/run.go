@@ -155,6 +155,12 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 		return err
 	}
 	defer s.close()
+	return g.submit(ctx, s, step, detach, started)
+}
+
+// submit sends a session's run to its coordinator and, unless detached,
+// follows it and writes predict's output when it succeeds.
+func (g *globals) submit(ctx context.Context, s *session, step string, detach bool, started time.Time) error {
 	if err := checkOutput(s.rec, s.dir, s.plan); err != nil {
 		return withCode(exitBadInput, err)
 	}
