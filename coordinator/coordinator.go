@@ -236,9 +236,16 @@ func (c *Coordinator) persist(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	// Every result re-examines the runs that wait on keys; most of them do
+	// not change, and a KV write per unchanged run would serialise the
+	// coordinator on the server's round trips.
+	if bytes.Equal(data, r.persisted) {
+		return nil
+	}
 	if _, err := c.runsKV.Put(ctx, r.state.RunID, data); err != nil {
 		return fmt.Errorf("coordinator: save run %s: %w", r.state.RunID, err)
 	}
+	r.persisted = data
 	return nil
 }
 

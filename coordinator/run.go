@@ -33,6 +33,8 @@ type run struct {
 	lineage map[string]string
 	// started is when each queued step was published.
 	started map[string]time.Time
+	// persisted is the state last written to KV.
+	persisted []byte
 }
 
 func (r *run) snapshot() *proto.RunState {
