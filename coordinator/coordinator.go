@@ -36,7 +36,7 @@ type Coordinator struct {
 	reserveKV  jetstream.KeyValue
 	digests    *digestCache
 	cancelCons func()
-	advisory   *nats.Subscription
+	advisory   func() // stops consuming advisories
 
 	mu   sync.Mutex
 	runs map[string]*run
@@ -84,6 +84,15 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, eventsMaxAge tim
 		MaxAge:    eventsMaxAge,
 	}); err != nil {
 		return fmt.Errorf("coordinator: stream %s: %w", proto.StreamEvents, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      proto.StreamAdvisories,
+		Subjects:  []string{proto.MaxDeliveriesSubjects},
+		Retention: jetstream.LimitsPolicy,
+		Storage:   jetstream.FileStorage,
+		MaxAge:    eventsMaxAge,
+	}); err != nil {
+		return fmt.Errorf("coordinator: stream %s: %w", proto.StreamAdvisories, err)
 	}
 	for _, b := range []string{proto.BucketRuns, proto.BucketReservations} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, Storage: jetstream.FileStorage}); err != nil {
@@ -139,11 +148,25 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	}
 	c.cancelCons = cc.Stop
 	// A job delivered MaxDeliver times without a result (its last worker
-	// died) would otherwise hang its run: the server's advisory fails the step.
-	c.advisory, err = c.nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."+proto.StreamJobs+".*", c.onMaxDeliveries)
+	// died) would otherwise hang its run: the server's advisory, kept in a
+	// stream so that none is missed while no coordinator runs, fails the step.
+	adv, err := c.js.CreateOrUpdateConsumer(ctx, proto.StreamAdvisories, jetstream.ConsumerConfig{
+		Durable:       proto.CoordinatorConsumer,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+	})
 	if err != nil {
-		return fmt.Errorf("coordinator: advisories: %w", err)
+		return fmt.Errorf("coordinator: advisories consumer: %w", err)
 	}
+	ac, err := adv.Consume(func(msg jetstream.Msg) {
+		c.onMaxDeliveries(msg.Data())
+		_ = msg.Ack()
+	})
+	if err != nil {
+		return fmt.Errorf("coordinator: consume advisories: %w", err)
+	}
+	c.advisory = ac.Stop
 	c.log.Info("coordinator started")
 	return nil
 }
@@ -155,7 +178,7 @@ func (c *Coordinator) Stop() {
 		c.cancelCons = nil
 	}
 	if c.advisory != nil {
-		_ = c.advisory.Unsubscribe()
+		c.advisory()
 		c.advisory = nil
 	}
 	c.mu.Lock()

@@ -362,11 +362,12 @@ func (c *Coordinator) wakeWaiters(ctx context.Context, except string) {
 }
 
 // onMaxDeliveries fails the step of a job whose deliveries ran out without a result.
-func (c *Coordinator) onMaxDeliveries(m *nats.Msg) {
+func (c *Coordinator) onMaxDeliveries(data []byte) {
 	var adv struct {
-		StreamSeq uint64 `json:"stream_seq"`
+		StreamSeq  uint64 `json:"stream_seq"`
+		Deliveries int    `json:"deliveries"`
 	}
-	if json.Unmarshal(m.Data, &adv) != nil {
+	if json.Unmarshal(data, &adv) != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -392,16 +393,7 @@ func (c *Coordinator) onMaxDeliveries(m *nats.Msg) {
 		}
 	}
 	c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey,
-		Result: &proto.Result{Code: proto.CodeMaxDeliveries, Error: fmt.Sprintf("%s: no worker finished the job after %d deliveries (workers died or hung)", job.Step, advisoryDeliveries(m))}})
-}
-
-// advisoryDeliveries reads the delivery count from an advisory.
-func advisoryDeliveries(m *nats.Msg) int {
-	var adv struct {
-		Deliveries int `json:"deliveries"`
-	}
-	_ = json.Unmarshal(m.Data, &adv)
-	return adv.Deliveries
+		Result: &proto.Result{Code: proto.CodeMaxDeliveries, Error: fmt.Sprintf("%s: no worker finished the job after %d deliveries (workers died or hung)", job.Step, adv.Deliveries)}})
 }
 
 // completeStep records a successful (or cached) step.

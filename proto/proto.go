@@ -25,6 +25,12 @@ const (
 	StreamJobs   = "SOUS_JOBS"
 	StreamEvents = "SOUS_EVENTS"
 
+	// StreamAdvisories keeps the server's MAX_DELIVERIES advisories for
+	// SOUS_JOBS, so a coordinator that was down when one fired still sees it.
+	StreamAdvisories = "SOUS_ADVISORIES"
+	// MaxDeliveriesSubjects are the advisories of jobs whose deliveries ran out.
+	MaxDeliveriesSubjects = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamJobs + ".*"
+
 	// BucketRuns holds one RunState per run, keyed by run id.
 	BucketRuns = "SOUS_RUNS"
 	// BucketReservations holds single-flight reservations, keyed by cache key.
