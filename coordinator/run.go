@@ -314,9 +314,14 @@ func (c *Coordinator) release(ctx context.Context, r *run, s *proto.StepState) {
 	_ = c.reserveKV.Delete(ctx, s.CacheKey, jetstream.LastRevision(e.Revision()))
 }
 
+// resultTimeout bounds the handling of one step result.
+const resultTimeout = 2 * time.Minute
+
 // onResult handles a worker's step result.
 func (c *Coordinator) onResult(ev *proto.Event) {
-	ctx := context.Background()
+	// Bounded: a hung store or KV call must not hold the coordinator forever.
+	ctx, cancel := context.WithTimeout(context.Background(), resultTimeout)
+	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.runs[ev.RunID]
