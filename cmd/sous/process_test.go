@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
@@ -84,19 +83,8 @@ func sousBinary(t *testing.T) string {
 // serverBinary finds a server binary in $GOBIN, $GOPATH/bin or $PATH.
 func serverBinary(t *testing.T, name string) string {
 	t.Helper()
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(gp, "bin"))
-	}
-	for _, d := range dirs {
-		if p := filepath.Join(d, name); isExecutableFile(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
+	p, err := miniotest.LookupBinary(name)
+	if err == nil {
 		return p
 	}
 	if os.Getenv("CI") != "" {
@@ -104,11 +92,6 @@ func serverBinary(t *testing.T, name string) string {
 	}
 	t.Skipf("no %s binary (make tools installs it); skipping process tests", name)
 	return ""
-}
-
-func isExecutableFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 func freePort(t *testing.T) int {

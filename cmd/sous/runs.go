@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -48,16 +49,12 @@ func runsCmd(g *globals) *cobra.Command {
 		Short: "Follow a run until it ends; exit status as sous run",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.clusterConn()
+			c, st, err := g.callRun(cmd.Context(), proto.APIStatus, args[0])
 			if err != nil {
 				return err
 			}
 			defer c.nc.Close()
-			var st proto.RunState
-			if err := call(cmd.Context(), c.nc, proto.APIStatus, proto.RunRequest{RunID: args[0]}, &st); err != nil {
-				return callErr(cmd.Context(), err)
-			}
-			return g.watch(cmd.Context(), c, &st, time.Now(), nil)
+			return g.watch(cmd.Context(), c, st, time.Now(), nil)
 		},
 	}
 
@@ -66,15 +63,11 @@ func runsCmd(g *globals) *cobra.Command {
 		Short: "Cancel a run: queued jobs are dropped, running steps stop at their next heartbeat",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.clusterConn()
+			c, st, err := g.callRun(cmd.Context(), proto.APICancel, args[0])
 			if err != nil {
 				return err
 			}
-			defer c.nc.Close()
-			var st proto.RunState
-			if err := call(cmd.Context(), c.nc, proto.APICancel, proto.RunRequest{RunID: args[0]}, &st); err != nil {
-				return callErr(cmd.Context(), err)
-			}
+			c.nc.Close()
 			if g.output == "json" {
 				return writeJSON(g.stdout, st)
 			}
@@ -104,4 +97,19 @@ func (g *globals) clusterConn() (*conn, error) {
 		return nil, withCode(exitInfra, err)
 	}
 	return &conn{nc: nc, js: js}, nil
+}
+
+// callRun connects to the cluster and sends a request about one run. The
+// caller closes the returned connection.
+func (g *globals) callRun(ctx context.Context, subject, runID string) (*conn, *proto.RunState, error) {
+	c, err := g.clusterConn()
+	if err != nil {
+		return nil, nil, err
+	}
+	var st proto.RunState
+	if err := call(ctx, c.nc, subject, proto.RunRequest{RunID: runID}, &st); err != nil {
+		c.nc.Close()
+		return nil, nil, callErr(ctx, err)
+	}
+	return c, &st, nil
 }

@@ -183,6 +183,16 @@ func findBinary() (string, error) {
 		}
 		return p, nil
 	}
+	if p, err := LookupBinary("minio"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("no minio binary: set SOUS_MINIO_BIN, or go install github.com/minio/minio@latest")
+}
+
+// LookupBinary finds an installed program by name in $GOBIN, $GOPATH/bin
+// (as the environment or `go env` has them; `go install` puts servers there)
+// or $PATH. Tests use it for minio and nats-server.
+func LookupBinary(name string) (string, error) {
 	var dirs []string
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
@@ -190,15 +200,9 @@ func findBinary() (string, error) {
 	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
 		dirs = append(dirs, filepath.Join(gp, "bin"))
 	}
-	for _, d := range dirs {
-		if p := filepath.Join(d, "minio"); isExecutable(p) {
-			return p, nil
-		}
-	}
 	// GOBIN and GOPATH may be set only in `go env -w`.
 	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
 		lines := strings.Split(string(out), "\n")
-		dirs = dirs[:0]
 		if gobin := strings.TrimSpace(lines[0]); gobin != "" {
 			dirs = append(dirs, gobin)
 		}
@@ -207,16 +211,13 @@ func findBinary() (string, error) {
 				dirs = append(dirs, filepath.Join(gp, "bin"))
 			}
 		}
-		for _, d := range dirs {
-			if p := filepath.Join(d, "minio"); isExecutable(p) {
-				return p, nil
-			}
+	}
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); isExecutable(p) {
+			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("no minio binary: set SOUS_MINIO_BIN, or go install github.com/minio/minio@latest")
+	return exec.LookPath(name)
 }
 
 func isExecutable(p string) bool {
