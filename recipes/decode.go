@@ -907,15 +907,32 @@ func (d *decoder) train(f field) *TrainSettings {
 			d.add(g.key.Line, g.path, "applies only to "+TemplateClassification+" recipes", nil, "")
 			continue
 		}
-		if b, ok := d.boolean(g); ok {
-			if key == "calibrate_proba" {
-				s.CalibrateProba = b
-			} else {
-				s.RebalanceTrainingData = b
-			}
+		if key == "calibrate_proba" {
+			s.CalibrateProba = d.calibration(g)
+		} else if b, ok := d.boolean(g); ok {
+			s.RebalanceTrainingData = b
 		}
 	}
 	return s
+}
+
+// calibration reads calibrate_proba: a method, as MLflow Recipes took it.
+// null and false (what earlier builds of sous accepted to mean off) are no
+// calibration; true is an error listing the methods, since it does not say
+// which one to use.
+func (d *decoder) calibration(f field) Calibration {
+	n := f.val
+	if isNull(n) {
+		return ""
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+		if on, ok := d.boolean(f); ok && on {
+			d.add(f.line(), f.path, "want a calibration method, got true", CalibrationMethods(), "")
+		}
+		return ""
+	}
+	m, _ := d.enum(f, CalibrationMethods())
+	return Calibration(m)
 }
 
 func (d *decoder) evaluate(f field) *EvaluateSettings {

@@ -131,7 +131,13 @@ func (r *Recipe) StepSettings(step StepName) any {
 				"tuning":           map[string]any{"enabled": s.Tuning.Enabled},
 			}
 			if r.Classification() {
-				m["calibrate_proba"] = s.CalibrateProba
+				// No calibration keeps the false of earlier builds, so an
+				// uncalibrated recipe keeps its key; a method is part of it.
+				var cal any = false
+				if s.CalibrateProba != "" {
+					cal = string(s.CalibrateProba)
+				}
+				m["calibrate_proba"] = cal
 				m["rebalance_training_data"] = s.RebalanceTrainingData
 			}
 			return m

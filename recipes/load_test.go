@@ -1,6 +1,7 @@
 package recipes_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -65,7 +66,8 @@ func (w wantErr) match(t *testing.T, e *recipes.Error) {
 var (
 	topKeys = []string{"recipe", "target_col", "positive_class", "primary_metric", "steps",
 		"custom_metrics", "experiment", "model_registry"}
-	stepNames = []string{"ingest", "split", "transform", "train", "evaluate", "register", "ingest_scoring", "predict"}
+	stepNames          = []string{"ingest", "split", "transform", "train", "evaluate", "register", "ingest_scoring", "predict"}
+	calibrationMethods = []string{"sigmoid", "isotonic"}
 )
 
 func TestLoadFixtureErrors(t *testing.T) {
@@ -96,6 +98,9 @@ func TestLoadFixtureErrors(t *testing.T) {
 			file: "recipe.yaml", line: 12, key: "steps.train.estimator", msg: `unknown value "ridgee"`,
 			allowed: []string{"linear_regression", "ridge", "lasso", "elastic_net", "decision_tree", "random_forest", "gbdt"},
 			suggest: "ridge"}},
+		{dir: "bad_calibration", want: wantErr{
+			file: "recipe.yaml", line: 13, key: "steps.train.calibrate_proba", msg: `unknown value "platt"`,
+			allowed: calibrationMethods}},
 		{dir: "bad_estimator_param", want: wantErr{
 			file: "recipe.yaml", line: 13, key: "steps.train.estimator_params.alpah", msg: "unknown parameter of ridge",
 			allowed: []string{"alpha", "fit_intercept"}, suggest: "alpha"}},
@@ -233,6 +238,7 @@ const baseProfile = "model_registry: {model_name: m}\nINGEST_CONFIG: {using: par
 func TestLoadInlineErrors(t *testing.T) {
 	t.Parallel()
 	const head = "recipe: regression/v1\ntarget_col: y\nsteps:\n"
+	const classHead = "recipe: classification/v1\ntarget_col: y\nsteps:\n"
 	tests := []struct {
 		name    string
 		recipe  string
@@ -335,8 +341,32 @@ func TestLoadInlineErrors(t *testing.T) {
 		},
 		{
 			name:   "classification setting in regression",
-			recipe: head + "  train: {estimator: ridge, calibrate_proba: true}\n",
+			recipe: head + "  train: {estimator: ridge, calibrate_proba: sigmoid}\n",
 			want:   wantErr{file: "recipe.yaml", line: 4, key: "steps.train.calibrate_proba", msg: "applies only to classification/v1"},
+		},
+		{
+			name:   "calibration method misspelt",
+			recipe: classHead + "  train: {estimator: decision_tree, calibrate_proba: sigmod}\n",
+			want: wantErr{file: "recipe.yaml", line: 4, key: "steps.train.calibrate_proba", msg: `unknown value "sigmod"`,
+				allowed: calibrationMethods, suggest: "sigmoid"},
+		},
+		{
+			name:   "calibration true names no method",
+			recipe: classHead + "  train:\n    estimator: decision_tree\n    calibrate_proba: true\n",
+			want: wantErr{file: "recipe.yaml", line: 6, key: "steps.train.calibrate_proba", msg: "want a calibration method, got true",
+				allowed: calibrationMethods},
+		},
+		{
+			name:   "calibration number",
+			recipe: classHead + "  train: {estimator: decision_tree, calibrate_proba: 1}\n",
+			want: wantErr{file: "recipe.yaml", line: 4, key: "steps.train.calibrate_proba", msg: `unknown value "1"`,
+				allowed: calibrationMethods},
+		},
+		{
+			name:   "calibration quoted false",
+			recipe: classHead + "  train: {estimator: decision_tree, calibrate_proba: \"false\"}\n",
+			want: wantErr{file: "recipe.yaml", line: 4, key: "steps.train.calibrate_proba", msg: `unknown value "false"`,
+				allowed: calibrationMethods},
 		},
 		{
 			name:   "regressor in classification",
@@ -589,14 +619,14 @@ func TestRendering(t *testing.T) {
 func TestClassification(t *testing.T) {
 	t.Parallel()
 	r, err := recipes.Load(mapFS("recipe: classification/v1\ntarget_col: label\npositive_class: 1\nsteps:\n"+
-		"  train: {estimator: random_forest, calibrate_proba: true}\n", ""), "")
+		"  train: {estimator: random_forest, calibrate_proba: isotonic}\n", ""), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.PositiveClass != "1" || !r.Binary() || r.PrimaryMetric != recipes.DefaultBinaryMetric {
 		t.Errorf("positive class %q, binary %v, primary metric %q", r.PositiveClass, r.Binary(), r.PrimaryMetric)
 	}
-	if !r.Train.CalibrateProba || !r.Train.RebalanceTrainingData || r.Train.EstimatorParams["max_features"] != "sqrt" {
+	if r.Train.CalibrateProba != recipes.CalibrateIsotonic || !r.Train.RebalanceTrainingData || r.Train.EstimatorParams["max_features"] != "sqrt" {
 		t.Errorf("train %+v", r.Train)
 	}
 	if !slices.Contains(r.Metrics(), "roc_auc") {
@@ -609,6 +639,104 @@ func TestClassification(t *testing.T) {
 	}
 	if r.Binary() || r.PrimaryMetric != recipes.DefaultMulticlassMetric {
 		t.Errorf("multiclass: binary %v, primary metric %q", r.Binary(), r.PrimaryMetric)
+	}
+}
+
+// TestCalibrateProba checks the values calibrate_proba takes (a method, or
+// nothing: omitted, null and the false earlier builds accepted) and that the
+// method is part of train's cache key while "off" keeps the key it had.
+func TestCalibrateProba(t *testing.T) {
+	t.Parallel()
+	const head = "recipe: classification/v1\ntarget_col: y\nsteps:\n  train: {estimator: decision_tree"
+	keyOf := func(t *testing.T, r *recipes.Recipe) recipes.KeyDoc {
+		t.Helper()
+		return r.KeyDoc(recipes.StepTrain, map[string]string{"transformer": "d1"}, "1")
+	}
+	off, err := recipes.Load(mapFS(head+"}\n", ""), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, setting string
+		want          recipes.Calibration
+		keyValue      any
+	}{
+		{"omitted", "", "", false},
+		{"false", ", calibrate_proba: false", "", false},
+		{"null", ", calibrate_proba: null", "", false},
+		{"sigmoid", ", calibrate_proba: sigmoid", recipes.CalibrateSigmoid, "sigmoid"},
+		{"isotonic", ", calibrate_proba: isotonic", recipes.CalibrateIsotonic, "isotonic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := recipes.Load(mapFS(head+tt.setting+"}\n", ""), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Train.CalibrateProba != tt.want {
+				t.Errorf("CalibrateProba = %q, want %q", r.Train.CalibrateProba, tt.want)
+			}
+			settings := r.StepSettings(recipes.StepTrain).(map[string]any)
+			if got := settings["calibrate_proba"]; got != tt.keyValue {
+				t.Errorf("key setting calibrate_proba = %#v, want %#v", got, tt.keyValue)
+			}
+			diff := recipes.DiffKeyDocs(keyOf(t, off), keyOf(t, r))
+			if tt.want == "" && len(diff) != 0 {
+				t.Errorf("no calibration changed the key: %v", diff)
+			}
+			if tt.want != "" && !slices.ContainsFunc(diff, func(d string) bool { return strings.Contains(d, "calibrate_proba changed") }) {
+				t.Errorf("calibration %s did not change the key: %v", tt.want, diff)
+			}
+		})
+	}
+	sig, _ := recipes.Load(mapFS(head+", calibrate_proba: sigmoid}\n", ""), "")
+	iso, _ := recipes.Load(mapFS(head+", calibrate_proba: isotonic}\n", ""), "")
+	if keyOf(t, sig).Key() == keyOf(t, iso).Key() {
+		t.Error("sigmoid and isotonic have the same train key")
+	}
+}
+
+// TestCalibrationJSON checks calibrate_proba in a job's settings: no
+// calibration is false, as the bool of earlier builds, so jobs decode on
+// workers of either build; true names no method.
+func TestCalibrationJSON(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   recipes.Calibration
+		json string
+	}{{"", "false"}, {recipes.CalibrateSigmoid, `"sigmoid"`}, {recipes.CalibrateIsotonic, `"isotonic"`}} {
+		data, err := json.Marshal(recipes.TrainSettings{CalibrateProba: tt.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `"CalibrateProba":` + tt.json + `,`; !strings.Contains(string(data), want) {
+			t.Errorf("%q encodes as %s, want %s", tt.in, data, want)
+		}
+		var back recipes.TrainSettings
+		if err := json.Unmarshal(data, &back); err != nil || back.CalibrateProba != tt.in {
+			t.Errorf("%s decodes as %q, %v", data, back.CalibrateProba, err)
+		}
+	}
+	for _, tt := range []struct {
+		json string
+		want recipes.Calibration
+		err  string
+	}{
+		{`{"CalibrateProba":false}`, "", ""},
+		{`{"CalibrateProba":null}`, "", ""},
+		{`{}`, "", ""},
+		{`{"CalibrateProba":true}`, "", "true names no method; want sigmoid or isotonic"},
+		{`{"CalibrateProba":1}`, "", "calibrate_proba: json: cannot unmarshal number"},
+	} {
+		var s recipes.TrainSettings
+		err := json.Unmarshal([]byte(tt.json), &s)
+		if tt.err == "" && (err != nil || s.CalibrateProba != tt.want) {
+			t.Errorf("%s: %q, %v", tt.json, s.CalibrateProba, err)
+		}
+		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: error %v, want %q", tt.json, err, tt.err)
+		}
 	}
 }
 

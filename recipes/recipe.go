@@ -1,5 +1,11 @@
 package recipes
 
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
 // Recipe is a loaded, rendered and validated recipe. Steps the recipe does not
 // configure are nil; Plan reports them when a target needs them. Settings have
 // their defaults applied.
@@ -177,9 +183,55 @@ type TrainSettings struct {
 	// Tuning is hyperparameter search; only disabled tuning is supported.
 	Tuning Tuning
 	// CalibrateProba and RebalanceTrainingData are classification settings
-	// (defaults false and true); false for regression.
-	CalibrateProba        bool
+	// (defaults no calibration and true); empty and false for regression.
+	CalibrateProba        Calibration
 	RebalanceTrainingData bool
+}
+
+// Probability calibration methods, the values of calibrate_proba (those of
+// scikit-learn's CalibratedClassifierCV, which MLflow Recipes used).
+const (
+	CalibrateSigmoid  Calibration = "sigmoid"
+	CalibrateIsotonic Calibration = "isotonic"
+)
+
+// CalibrationMethods returns the values calibrate_proba accepts.
+func CalibrationMethods() []string {
+	return []string{string(CalibrateSigmoid), string(CalibrateIsotonic)}
+}
+
+// Calibration is calibrate_proba: empty for no calibration, else
+// CalibrateSigmoid or CalibrateIsotonic. Earlier builds had a bool here, so
+// in a job's settings JSON no calibration is written false and false (or
+// null) reads as none: during a rolling upgrade a job of either build
+// decodes on a worker of the other, except a calibrated one, which an older
+// worker refuses (a string is not a bool) rather than train uncalibrated.
+type Calibration string
+
+// MarshalJSON writes false for no calibration, else the method.
+func (c Calibration) MarshalJSON() ([]byte, error) {
+	if c == "" {
+		return []byte("false"), nil
+	}
+	return json.Marshal(string(c))
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, and null; true is an error,
+// since it names no method.
+func (c *Calibration) UnmarshalJSON(b []byte) error {
+	switch s := string(b); s {
+	case "false", "null":
+		*c = ""
+		return nil
+	case "true":
+		return errors.New("calibrate_proba: true names no method; want sigmoid or isotonic")
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("calibrate_proba: %w", err)
+	}
+	*c = Calibration(s)
+	return nil
 }
 
 // Tuning configures hyperparameter search.

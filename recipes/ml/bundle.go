@@ -15,9 +15,17 @@ import (
 	"github.com/sous-ml/sous/recipes/frame"
 )
 
-// BundleFormatVersion is the bundle format this package writes and the only
-// one it reads. See FORMAT.md.
-const BundleFormatVersion = 1
+// BundleFormatVersion is the newest bundle format this package writes; it
+// reads every version from 1 to this one. Version 2 adds the calibrator.
+// Encode writes the lowest version that holds the bundle (see
+// Bundle.FormatVersion), so a bundle without a calibrator is still version
+// 1, byte for byte what earlier builds wrote and read. See FORMAT.md.
+const BundleFormatVersion = 2
+
+// bundleFormatCalibrated is the first format with a calibrator. A reader of
+// version 1 would ignore the field and predict uncalibrated probabilities;
+// it refuses version 2 instead.
+const bundleFormatCalibrated = 2
 
 // Derived is a column computed from an expression before the transformer
 // runs. The bundle records it; the caller evaluates it (package ml does not
@@ -30,6 +38,9 @@ type Derived struct {
 // Bundle is a trained model as one versioned document: what it reads, how
 // it turns a frame into features, and the fitted estimator.
 type Bundle struct {
+	// FormatVersion is the version the bundle was decoded from, or the
+	// lowest it may be encoded as; Encode raises it to the lowest version
+	// that holds the bundle (0 means just that).
 	FormatVersion int    `json:"format_version"`
 	Template      string `json:"template"` // the recipe, e.g. "regression/v1"
 	Target        string `json:"target"`
@@ -41,6 +52,10 @@ type Bundle struct {
 	Transformer   *Transformer    `json:"transformer"`
 	EstimatorName string          `json:"estimator_name"`
 	Estimator     json.RawMessage `json:"estimator"`
+	// Calibrator, when set, calibrates the classifier's probabilities
+	// (classification/v1's calibrate_proba); Model applies it. It needs
+	// format version 2.
+	Calibrator *Calibrator `json:"calibrator,omitempty"`
 	// ClassLabels are the classes of a classifier, in the order of its
 	// outputs; empty for a regressor.
 	ClassLabels  []string           `json:"class_labels,omitempty"`
@@ -51,8 +66,8 @@ type Bundle struct {
 
 // NewBundle returns a bundle of a fitted transformer and estimator, with
 // InputSchema set to the transformer's inputs and FeatureNames to its
-// features. The caller sets Derive, ClassLabels, Created (from its clock) and
-// Metrics.
+// features, and format version 1. The caller sets Derive, ClassLabels,
+// Calibrator, Created (from its clock) and Metrics.
 func NewBundle(template, target string, t *Transformer, e Estimator) (*Bundle, error) {
 	if err := t.check(); err != nil {
 		return nil, fmt.Errorf("ml: new bundle: %w", err)
@@ -65,7 +80,7 @@ func NewBundle(template, target string, t *Transformer, e Estimator) (*Bundle, e
 		return nil, fmt.Errorf("ml: new bundle: %w", err)
 	}
 	return &Bundle{
-		FormatVersion: BundleFormatVersion,
+		FormatVersion: 1,
 		Template:      template,
 		Target:        target,
 		InputSchema:   t.InputSchema(),
@@ -144,12 +159,29 @@ func (b *Bundle) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// minFormatVersion is the lowest format version that holds the bundle.
+func (b *Bundle) minFormatVersion() int {
+	if b.Calibrator != nil {
+		return bundleFormatCalibrated
+	}
+	return 1
+}
+
+// unsupportedVersion is the error for a format version this build cannot read.
+func unsupportedVersion(v int) string {
+	return fmt.Sprintf("format version %d is not supported (this build reads versions 1 to %d)", v, BundleFormatVersion)
+}
+
 // Validate checks that the bundle is complete and consistent: a known
-// format version, a valid transformer, a registered estimator whose state
-// decodes, and feature names matching the transformer.
+// format version that holds its fields, a valid transformer, a registered
+// estimator whose state decodes, feature names matching the transformer,
+// and a calibrator (if any) that fits the estimator and the class labels.
 func (b *Bundle) Validate() error {
-	if b.FormatVersion != BundleFormatVersion {
-		return fmt.Errorf("ml: bundle format version %d is not supported (this build reads version %d)", b.FormatVersion, BundleFormatVersion)
+	if b.FormatVersion < 1 || b.FormatVersion > BundleFormatVersion {
+		return fmt.Errorf("ml: bundle %s", unsupportedVersion(b.FormatVersion))
+	}
+	if b.FormatVersion < b.minFormatVersion() {
+		return fmt.Errorf("ml: bundle: a calibrator needs format version %d, the bundle is version %d", bundleFormatCalibrated, b.FormatVersion)
 	}
 	if err := b.Transformer.check(); err != nil {
 		return fmt.Errorf("ml: bundle: %w", err)
@@ -169,13 +201,13 @@ func (b *Bundle) Validate() error {
 	return nil
 }
 
-// Encode writes the bundle as gzip-compressed JSON. A zero FormatVersion is
-// written as BundleFormatVersion.
+// Encode writes the bundle as gzip-compressed JSON, as format version
+// max(FormatVersion, the lowest version that holds it): 1 without a
+// calibrator, so readers of version 1 keep reading such bundles, and 2 with
+// one, so they refuse it rather than ignore its calibrator.
 func (b *Bundle) Encode(w io.Writer) error {
 	c := *b
-	if c.FormatVersion == 0 {
-		c.FormatVersion = BundleFormatVersion
-	}
+	c.FormatVersion = max(c.FormatVersion, c.minFormatVersion())
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("ml: encode bundle: %w", err)
 	}
@@ -220,8 +252,8 @@ func DecodeBundle(r io.Reader) (*Bundle, error) {
 	if head.FormatVersion == nil {
 		return nil, errors.New("ml: decode bundle: not a model bundle (no format_version)")
 	}
-	if v := *head.FormatVersion; v != BundleFormatVersion {
-		return nil, fmt.Errorf("ml: decode bundle: format version %d is not supported (this build reads version %d)", v, BundleFormatVersion)
+	if v := *head.FormatVersion; v < 1 || v > BundleFormatVersion {
+		return nil, fmt.Errorf("ml: decode bundle: %s", unsupportedVersion(v))
 	}
 	b := new(Bundle)
 	if err := json.Unmarshal(data, b); err != nil {
@@ -234,6 +266,8 @@ func DecodeBundle(r io.Reader) (*Bundle, error) {
 }
 
 // Model decodes the bundle's estimator. Each call returns a new Estimator.
+// With a calibrator it is a *CalibratedClassifier around the estimator, so
+// callers get calibrated probabilities (and predictions) without asking.
 func (b *Bundle) Model() (Estimator, error) {
 	if len(b.Estimator) == 0 {
 		return nil, errors.New("ml: bundle has no estimator state")
@@ -242,7 +276,21 @@ func (b *Bundle) Model() (Estimator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: bundle: %w", err)
 	}
-	return e, nil
+	if b.Calibrator == nil {
+		return e, nil
+	}
+	c, ok := e.(Classifier)
+	if !ok {
+		return nil, fmt.Errorf("ml: bundle: estimator %s has a calibrator but is not a classifier", b.EstimatorName)
+	}
+	if n := len(b.ClassLabels); n > 0 && n != b.Calibrator.Classes {
+		return nil, fmt.Errorf("ml: bundle: %d class labels but the calibrator is for %d classes", n, b.Calibrator.Classes)
+	}
+	cc, err := NewCalibratedClassifier(c, b.Calibrator)
+	if err != nil {
+		return nil, fmt.Errorf("ml: bundle: %w", err)
+	}
+	return cc, nil
 }
 
 // Predict checks that f has every InputSchema column, transforms it and

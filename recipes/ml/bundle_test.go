@@ -258,7 +258,7 @@ func TestBundleDecodeErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"future version", edit("format_version", 2), "format version 2 is not supported (this build reads version 1)"},
+		{"future version", edit("format_version", 3), "format version 3 is not supported (this build reads versions 1 to 2)"},
 		{"no version", edit("format_version", nil), "not a model bundle (no format_version)"},
 		{"not json", gz([]byte("hello")), "not a model bundle"},
 		{"truncated gzip", gz(js)[:40], "unexpected EOF"},

@@ -9,12 +9,14 @@ import (
 	"strings"
 
 	"github.com/sous-ml/sous/recipes"
+	"github.com/sous-ml/sous/recipes/cards"
 	"github.com/sous-ml/sous/recipes/frame"
 	"github.com/sous-ml/sous/recipes/ml"
 )
 
 // This file holds what the classification/v1 template adds to the steps:
-// class labels, class indexes, classifier parameters, probabilities and metrics.
+// class labels, class indexes, classifier parameters, probability
+// calibration, probabilities and metrics.
 
 func isClassification(cfg *recipes.JobConfig) bool {
 	return cfg.Template == recipes.TemplateClassification
@@ -185,3 +187,67 @@ func rebalance(f *frame.Frame, y []int, classes int) []int {
 // rebalanceRatio is the largest class size rebalance_training_data keeps,
 // as a multiple of the smallest class.
 const rebalanceRatio = 3
+
+// calibration is the calibrator train fitted for calibrate_proba, with what
+// the train card says about it.
+type calibration struct {
+	calibrator *ml.Calibrator
+	rows       int     // validation rows it was fitted on
+	rawLogLoss float64 // their log loss before calibration
+}
+
+// calibrate fits calibrate_proba's calibrator on the validation split, as
+// MLflow Recipes did with scikit-learn's CalibratedClassifierCV(cv="prefit"):
+// the estimator never saw those rows, so the calibrator learns how its
+// probabilities on new data relate to the truth (on the training rows they
+// are overconfident). The validation split is not rebalanced: the
+// calibrated probabilities should reflect the real class frequencies.
+func calibrate(c ml.Classifier, method string, ft *fittedTransform, valRaw *frame.Frame, cfg *recipes.JobConfig, labels []string) (*calibration, error) {
+	valF, err := applyDerive(valRaw, ft.Derive)
+	if err != nil {
+		return nil, badInput("train: calibrate_proba: validation data: %w", err)
+	}
+	y, err := classIndexes(valF, cfg.TargetCol, labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(y) == 0 {
+		return nil, badInput("train: calibrate_proba: the validation split is empty, and the calibrator is fitted on it; give split_ratios a larger validation share or use more data")
+	}
+	counts := make([]int, len(labels))
+	for _, k := range y {
+		counts[k]++
+	}
+	var missing []string
+	for k, n := range counts {
+		if n == 0 {
+			missing = append(missing, strconv.Quote(labels[k]))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, badInput("train: calibrate_proba: the validation split has no rows of class %s; the calibrator is fitted on the validation split and needs rows of every class (give split_ratios a larger validation share or use more data)", strings.Join(missing, ", "))
+	}
+	X, err := ft.Transformer.Transform(valF)
+	if err != nil {
+		return nil, badInput("train: calibrate_proba: validation data: %w", err)
+	}
+	proba, err := c.PredictProba(X)
+	if err != nil {
+		return nil, fmt.Errorf("train: predict validation data: %w", err)
+	}
+	cal, err := ml.FitCalibrator(method, proba, y)
+	if err != nil {
+		return nil, badInput("train: calibrate_proba: %w", err)
+	}
+	raw := ml.ClassificationMetrics(y, proba, labels, positiveIndex(labels, cfg.PositiveClass))
+	return &calibration{calibrator: cal, rows: len(y), rawLogLoss: raw[ml.MetricLogLoss]}, nil
+}
+
+// summary is the card's line about calibration: the method, the rows it
+// was fitted on, and the validation log loss before and after (on the rows
+// the calibrator was fitted on, so it shows the fit; evaluate's test_
+// metrics estimate what it does for new data). It fits an 80-column summary.
+func (c *calibration) summary(valLogLoss float64) string {
+	return fmt.Sprintf("%s on %d validation rows, log_loss %s → %s",
+		c.calibrator.Method, c.rows, cards.FormatFloat(c.rawLogLoss), cards.FormatFloat(valLogLoss))
+}

@@ -18,7 +18,10 @@ import (
 )
 
 // train fits the estimator on the transformed training split and packs the
-// derive expressions, the fitted transformer and the estimator into one model bundle.
+// derive expressions, the fitted transformer and the estimator into one model
+// bundle. With calibrate_proba it also fits a calibrator on the validation
+// split and puts it in the bundle, so evaluate and predict, which read
+// probabilities through the bundle, get calibrated ones.
 func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *worker.Env) (*worker.Output, error) {
 	var s recipes.TrainSettings
 	if err := cfg.Decode(&s); err != nil {
@@ -53,9 +56,6 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	var labels []string
 	var yIdx []int
 	if isClassification(cfg) {
-		if s.CalibrateProba {
-			return nil, badInput("train: calibrate_proba is not supported yet; set it to false")
-		}
 		if labels, err = classLabels(trainF, cfg.TargetCol, cfg.PositiveClass); err != nil {
 			return nil, err
 		}
@@ -93,6 +93,12 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	if _, ok := est.(ml.Classifier); isClassification(cfg) && !ok {
 		return nil, badInput("train: estimator %s does not classify", s.Estimator)
 	}
+	var cal *calibration
+	if isClassification(cfg) && s.CalibrateProba != "" {
+		if cal, err = calibrate(est.(ml.Classifier), string(s.CalibrateProba), &ft, valRaw, cfg, labels); err != nil {
+			return nil, err
+		}
+	}
 	state, err := ml.MarshalEstimator(est)
 	if err != nil {
 		return nil, err
@@ -101,8 +107,9 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 	if err != nil {
 		return nil, badInput("train: %w", err)
 	}
+	// FormatVersion is left to Encode: the lowest version that holds the
+	// bundle, so an uncalibrated model is the version 1 bundle it always was.
 	b := &ml.Bundle{
-		FormatVersion: ml.BundleFormatVersion,
 		Template:      cfg.Template,
 		Target:        cfg.TargetCol,
 		InputSchema:   schema,
@@ -113,10 +120,17 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 		ClassLabels:   labels,
 		FeatureNames:  ft.Transformer.FeatureNames(),
 	}
+	model, _ := est.(ml.Classifier) // nil for a regressor
+	if cal != nil {
+		b.Calibrator = cal.calibrator
+		if model, err = ml.NewCalibratedClassifier(model, cal.calibrator); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
 	metrics := map[string]float64{}
 	var plot func(card *cards.Card)
 	if isClassification(cfg) {
-		proba, err := est.(ml.Classifier).PredictProba(X)
+		proba, err := model.PredictProba(X)
 		if err != nil {
 			return nil, fmt.Errorf("train: predict training data: %w", err)
 		}
@@ -159,6 +173,9 @@ func train(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wor
 		cards.KV{Key: "training rows", Value: fmt.Sprint(X.Rows)},
 		cards.KV{Key: "features", Value: fmt.Sprint(X.Cols)},
 	)
+	if cal != nil {
+		card.AddSummary(cards.KV{Key: "calibration", Value: cal.summary(metrics["val_"+ml.MetricLogLoss])})
+	}
 	card.AddMetrics("Metrics", metrics)
 	addImportances(card, b.FeatureNames, est.FeatureImportances())
 	plot(card)
