@@ -5,7 +5,7 @@ EXAMPLE   ?= examples/nyc-taxi
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 export PATH := $(GOBIN):$(PATH)
 
-.PHONY: help build demo test test/short bench check tools
+.PHONY: help build demo test test/short bench bench-predict check tools
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z/_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ bench: ## Go benchmarks of the hot paths, then sous against scikit-learn and XGB
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench-peers.sh
 	$(GO) run ./bench/scaling -runs 50
+
+bench-predict: build tools ## batch scoring: 2M and 20M rows, 1 and 2 workers, peak RSS, vs scikit-learn HGB (BENCH_PREDICT_ROWS)
+	BIN=$(BIN) ./scripts/bench-predict.sh
 
 check: ## gofmt, go vet, import direction, go mod tidy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1)

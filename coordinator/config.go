@@ -13,6 +13,10 @@ import (
 const (
 	DefaultEventsMaxAge = 7 * 24 * time.Hour
 	DefaultStepTimeout  = 2 * time.Hour
+	// DefaultShardRows is the rows predict scores per job: enough that a
+	// job's fixed cost (a few milliseconds) is noise, few enough that two
+	// million rows already spread over four jobs.
+	DefaultShardRows = 500_000
 )
 
 // Config configures a Coordinator.
@@ -27,6 +31,10 @@ type Config struct {
 	DigestCachePath string
 	// StepTimeout bounds one attempt of a step.
 	StepTimeout time.Duration
+	// ShardRows is about how many rows one predict job scores: a parquet file
+	// is cut between row groups into shards of at least this many rows (a row
+	// group is never split), and every csv file is one shard.
+	ShardRows int64
 	// EventsMaxAge is how long run events are kept in SOUS_EVENTS.
 	EventsMaxAge time.Duration
 	Logger       *zap.Logger
@@ -48,6 +56,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StepTimeout <= 0 {
 		c.StepTimeout = DefaultStepTimeout
+	}
+	if c.ShardRows <= 0 {
+		c.ShardRows = DefaultShardRows
 	}
 	if c.EventsMaxAge <= 0 {
 		c.EventsMaxAge = DefaultEventsMaxAge

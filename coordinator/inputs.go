@@ -37,12 +37,17 @@ func (c *Coordinator) stepInputs(ctx context.Context, r *run, step string) (map[
 	for _, s := range srcs {
 		inputs["source:"+s.Name] = s.Digest
 	}
-	if step == "predict" {
-		ref, err := c.resolveModel(ctx, r)
-		if err != nil {
-			return nil, err
+	// ingest_scoring checks the data against the model's schema; predict
+	// scores with the same model (resolved once per run).
+	if step == string(recipes.StepIngestScoring) || step == string(recipes.StepPredict) {
+		ref, ok := r.outputs[modelInput]
+		if !ok {
+			var err error
+			if ref, err = c.resolveModel(ctx, r); err != nil {
+				return nil, err
+			}
+			r.outputs[modelInput] = ref
 		}
-		r.outputs[modelInput] = ref
 		inputs[modelInput] = ref.Digest
 	}
 	return inputs, nil

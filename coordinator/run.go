@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -35,6 +34,8 @@ type run struct {
 	started map[string]time.Time
 	// persisted is the state last written to KV.
 	persisted []byte
+	// fanout tracks predict's shards while it runs.
+	fanout *fanout
 }
 
 func (r *run) snapshot() *proto.RunState {
@@ -259,17 +260,13 @@ func (c *Coordinator) schedule(ctx context.Context, r *run, s *proto.StepState) 
 		}
 	}
 	job.Sources, _ = c.sourceDigests(r, s.Name)
-	if ref, ok := r.outputs[modelInput]; ok && s.Name == "predict" {
+	if ref, ok := r.outputs[modelInput]; ok && (s.Name == string(recipes.StepPredict) || s.Name == string(recipes.StepIngestScoring)) {
 		job.Inputs[modelInput] = ref
 	}
-	data, err := json.Marshal(job)
-	if err != nil {
-		c.failStep(ctx, r, s, proto.CodeInternal, err)
-		return true
+	if s.Name == string(recipes.StepPredict) {
+		return c.fanOut(ctx, r, s, job)
 	}
-	msg := &nats.Msg{Subject: proto.JobSubject(c.cfg.Pool, r.state.RunID, s.Name), Data: data, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, r.state.RunID+"."+s.Name+"."+key)
-	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+	if err := c.publishJob(ctx, &job, s.Name); err != nil {
 		c.release(ctx, r, s)
 		c.failStep(ctx, r, s, proto.CodeInternal, fmt.Errorf("%s: publish job: %w", s.Name, err))
 		return true
@@ -329,12 +326,23 @@ func (c *Coordinator) onResult(ev *proto.Event) {
 		return
 	}
 	s := r.state.Step(ev.Step)
+	if s != nil && ev.Shard != nil {
+		c.onShardResult(ctx, r, s, ev)
+		return
+	}
 	if s == nil || s.CacheKey != ev.CacheKey || (s.Status != proto.StatusQueued && s.Status != proto.StatusRunning) {
 		return // a late duplicate, or a result of a step already settled
 	}
 	s.Attempts = max(s.Attempts, ev.Attempt)
 	if ev.Result.OK {
-		c.completeStep(ctx, r, s, ev.Result, proto.StatusRan)
+		res := ev.Result
+		if st, ok := r.started[s.Name]; ok && r.fanout != nil && s.Progress != nil {
+			// A fanned-out step took from its first shard to its commit.
+			cp := *res
+			cp.Duration = c.cfg.Now().Sub(st)
+			res = &cp
+		}
+		c.completeStep(ctx, r, s, res, proto.StatusRan)
 		if st, ok := r.started[s.Name]; ok && ev.Result.Duration == 0 {
 			s.Duration = c.cfg.Now().Sub(st)
 		}
@@ -393,11 +401,11 @@ func (c *Coordinator) onMaxDeliveries(data []byte) {
 	if m, err := artifacts.CheckManifest(ctx, c.store, job.Step, job.CacheKey); err == nil {
 		// The last attempt committed its output but its result was lost.
 		if res, err := resultFromManifest(m); err == nil {
-			c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey, Result: res})
+			c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey, Shard: job.Shard, Result: res})
 			return
 		}
 	}
-	c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey,
+	c.onResult(&proto.Event{Kind: proto.EventStepResult, RunID: job.RunID, Step: job.Step, CacheKey: job.CacheKey, Shard: job.Shard,
 		Result: &proto.Result{Code: proto.CodeMaxDeliveries, Error: fmt.Sprintf("%s: no worker finished the job after %d deliveries (workers died or hung)", job.Step, adv.Deliveries)}})
 }
 
@@ -570,7 +578,15 @@ func (c *Coordinator) reload(ctx context.Context, st *proto.RunState) (*run, err
 		if m, err := artifacts.CheckManifest(ctx, c.store, s.Name, s.CacheKey); err == nil {
 			if res, err := resultFromManifest(m); err == nil {
 				c.completeStep(ctx, r, s, res, proto.StatusRan)
+				continue
 			}
+		}
+		// A fanned-out step's shards were tracked in memory: schedule it
+		// again, which takes the parts already scored and re-publishes the
+		// rest (the server drops a job still queued as a duplicate; a
+		// worker reports a shard already committed without scoring it).
+		if s.Progress != nil {
+			s.Status = proto.StatusPending
 		}
 	}
 	return r, nil

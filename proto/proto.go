@@ -111,6 +111,10 @@ type Job struct {
 	KeyDoc json.RawMessage `json:"key_doc,omitempty"`
 	// Timeout bounds one attempt; zero means the worker's default.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// Shard is set on a job that scores one shard of predict's data.
+	Shard *Shard `json:"shard,omitempty"`
+	// Parts is set on predict's last job, which commits the scored shards.
+	Parts []Part `json:"parts,omitempty"`
 }
 
 // Validate checks the fields a worker needs.
@@ -137,6 +141,8 @@ const (
 	EventStepFailed  EventKind = "step_failed"
 	EventStepSkipped EventKind = "step_skipped"
 	EventRunFinished EventKind = "run_finished"
+	// EventShardDone reports a scored (or cached) shard of a fanned-out step.
+	EventShardDone EventKind = "shard_done"
 	// EventStepResult is published by a worker when a step attempt ends; the
 	// coordinator turns it into EventStepDone or EventStepFailed.
 	EventStepResult EventKind = "step_result"
@@ -156,6 +162,10 @@ type Event struct {
 	Result *Result `json:"result,omitempty"`
 	// Run is set on EventRunFinished.
 	Run *RunState `json:"run,omitempty"`
+	// Shard is set on the results and events of a shard job.
+	Shard *Shard `json:"shard,omitempty"`
+	// Progress is set on EventShardDone.
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // Result is what a step attempt produced.
@@ -251,6 +261,8 @@ type StepState struct {
 	Attempts int                    `json:"attempts,omitempty"`
 	// Reason says why a step ran: "no cached output", "settings.split_ratios changed", ...
 	Reason string `json:"reason,omitempty"`
+	// Progress is set while a fanned-out step runs.
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // ModelVersion names a registered model version.

@@ -68,10 +68,13 @@ var Steps = []StepSpec{
 	{Name: StepRegister, Graph: GraphTraining, Upstream: []StepName{StepTrain, StepEvaluate},
 		Inputs:  []string{"model", "metrics"},
 		Outputs: []string{"registered_model_version"}},
+	// ingest_scoring describes the scoring data (files, row groups, schema)
+	// and checks it against the model; predict scores it shard by shard.
 	{Name: StepIngestScoring, Graph: GraphScoring,
-		Outputs: []string{"ingested_scoring_data"}},
+		Outputs:  []string{"scoring_dataset"},
+		External: []string{"model"}},
 	{Name: StepPredict, Graph: GraphScoring, Upstream: []StepName{StepIngestScoring},
-		Inputs:   []string{"ingested_scoring_data"},
+		Inputs:   []string{"scoring_dataset"},
 		Outputs:  []string{"scored_data"},
 		External: []string{"model"}},
 }

@@ -36,6 +36,11 @@ func (w *Worker) handle(d Delivery) {
 	attempt := d.NumDelivered()
 	log := w.log.With(zap.String("run_id", job.RunID), zap.String("step", job.Step),
 		zap.String("cache_key", job.CacheKey), zap.Uint64("attempt", attempt))
+	if job.Shard != nil {
+		log = log.With(zap.Int("shard", job.Shard.Index))
+	} else if len(job.Parts) > 0 {
+		log = log.With(zap.Int("parts", len(job.Parts)))
+	}
 
 	timeout := job.Timeout
 	if timeout <= 0 {
@@ -268,6 +273,7 @@ func (w *Worker) publish(job *proto.Job, attempt int, res *proto.Result) error {
 		WorkerID: w.cfg.ID,
 		Attempt:  attempt,
 		Result:   res,
+		Shard:    job.Shard,
 	}
 	data, err := json.Marshal(ev)
 	if err != nil {

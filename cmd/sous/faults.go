@@ -25,6 +25,7 @@ import (
 //	         (a crash that leaves the job unacknowledged)
 //
 // such as SOUS_FAULTS=train=sleep:4s or SOUS_FAULTS=train=crash,evaluate=sleep:1s.
+// A shard of predict is named predict.N (N from 0): predict.2=exit.
 // It exists for the process tests (process_test.go) and for trying failure
 // handling on a real cluster; never set it in production. A worker with
 // faults logs them at warn level when it starts.
@@ -75,6 +76,9 @@ func withFaults(exec worker.Executor, spec string, log *zap.Logger) (worker.Exec
 	log.Warn("fault injection enabled (test hook)", zap.String(faultsEnv, spec))
 	return worker.ExecutorFunc(func(ctx context.Context, job *proto.Job, env *worker.Env) (*worker.Output, error) {
 		f, ok := faults[job.Step]
+		if job.Shard != nil {
+			f, ok = faults[fmt.Sprintf("%s.%d", job.Step, job.Shard.Index)]
+		}
 		if !ok {
 			return exec.Execute(ctx, job, env)
 		}

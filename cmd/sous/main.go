@@ -58,6 +58,7 @@ type globals struct {
 	logLevel     string
 	store        string
 	createBucket bool
+	shardRows    int64
 	nats         natsFlags
 	stdout       io.Writer
 	stderr       io.Writer
@@ -98,6 +99,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "error", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SOUS_STORE"), "artifact store: s3://bucket/prefix (AWS_* environment) or a directory; default .sous/store next to recipe.yaml ($SOUS_STORE)")
 	root.PersistentFlags().BoolVar(&g.createBucket, "create-bucket", false, "create the S3 bucket of --store if it does not exist")
+	root.PersistentFlags().Int64Var(&g.shardRows, "shard-rows", 0, "rows per predict job, cut between parquet row groups (coordinator and embedded runtime; default 500000)")
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(runCmd(g), planCmd(g), inspectCmd(g), cleanCmd(g), getArtifactCmd(g), coordinatorCmd(g), workerCmd(g), runsCmd(g), modelsCmd(g), predictCmd(g))

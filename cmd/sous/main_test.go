@@ -375,17 +375,17 @@ func TestExportSaveModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out", "scored.csv")
-	if err := exportFile(scored, out, "csv", "error"); err != nil {
+	if err := exportParts([]string{scored}, out, "csv", "error"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil || string(data) != "prediction\n1\n2\n" {
 		t.Fatalf("csv output %q, %v", data, err)
 	}
-	if err := exportFile(scored, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
+	if err := exportParts([]string{scored}, out, "csv", "error"); err == nil || !strings.Contains(err.Error(), "exists and save_mode is error") {
 		t.Fatalf("second export with save_mode error: %v", err)
 	}
-	if err := exportFile(scored, out, "csv", "overwrite"); err != nil {
+	if err := exportParts([]string{scored}, out, "csv", "overwrite"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(out + ".tmp"); !os.IsNotExist(err) {

@@ -40,9 +40,11 @@ store of the recipe directory (-C, default .) or --store / --nats.`,
 			if err != nil {
 				return withCode(exitBadInput, err)
 			}
-			out, err := filepath.Abs(output)
-			if err != nil {
-				return withCode(exitBadInput, err)
+			out := output // an s3:// location is written as it is
+			if !strings.HasPrefix(output, "s3://") {
+				if out, err = filepath.Abs(output); err != nil {
+					return withCode(exitBadInput, err)
+				}
 			}
 			recipe := fmt.Sprintf(`recipe: "regression/v1"
 target_col: "prediction"

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func (g *globals) open(ctx context.Context, step string, log *zap.Logger, fsys f
 	}
 	s := &session{dir: dir, fsys: fsys, rec: rec, plan: plan, close: func() {}}
 	if g.nats.url == "" {
-		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, log)
+		rt, err := startEmbedded(ctx, dir, g.store, g.createBucket, g.shardRows, log)
 		if err != nil {
 			return nil, withCode(exitInfra, err)
 		}
@@ -161,7 +162,7 @@ func (g *globals) run(ctx context.Context, step string, detach bool) error {
 // submit sends a session's run to its coordinator and, unless detached,
 // follows it and writes predict's output when it succeeds.
 func (g *globals) submit(ctx context.Context, s *session, step string, detach bool, started time.Time) error {
-	if err := checkOutput(s.rec, s.dir, s.plan); err != nil {
+	if err := checkOutput(ctx, s.rec, s.dir, s.plan); err != nil {
 		return withCode(exitBadInput, err)
 	}
 	req, err := submission(ctx, s.dir, s.fsys, s.rec, s.plan, s.store, !s.c.embedded)
@@ -319,10 +320,16 @@ func follow(ctx context.Context, js jetstream.JetStream, runID string, fn func(*
 type printer struct {
 	g     *globals
 	steps []string
+	// Progress of a fanned-out step: when it was queued, the rows already
+	// scored then (cached shards), and when a progress line was last printed.
+	fanStart   time.Time
+	fanCached  int64
+	lastReport time.Time
+	now        func() time.Time
 }
 
 func newPrinter(g *globals, st *proto.RunState) *printer {
-	p := &printer{g: g}
+	p := &printer{g: g, now: time.Now}
 	for _, s := range st.Steps {
 		p.steps = append(p.steps, s.Name)
 	}
@@ -341,7 +348,20 @@ func (p *printer) event(ev *proto.Event) {
 	case proto.EventStepCached:
 		fmt.Fprintf(w, "  ✓ %-15s cached (key %s)\n", ev.Step, short(ev.CacheKey))
 	case proto.EventStepQueued:
+		if pr := ev.Progress; pr != nil {
+			p.fanStart, p.fanCached, p.lastReport = p.now(), pr.RowsDone, time.Time{}
+			fmt.Fprintf(w, "  … %-15s queued: %d rows in %d shards", ev.Step, pr.Rows, pr.Shards)
+			if pr.ShardsDone > 0 {
+				fmt.Fprintf(w, " (%d already scored)", pr.ShardsDone)
+			}
+			fmt.Fprintln(w)
+			break
+		}
 		fmt.Fprintf(w, "  … %-15s queued\n", ev.Step)
+	case proto.EventShardDone:
+		if ev.Progress != nil {
+			p.progress(ev.Step, ev.Progress)
+		}
 	case proto.EventStepDone:
 		d := time.Duration(0)
 		if ev.Result != nil {
@@ -360,6 +380,37 @@ func (p *printer) event(ev *proto.Event) {
 	case proto.EventStepSkipped:
 		fmt.Fprintf(w, "  - %-15s skipped (an upstream step failed)\n", ev.Step)
 	}
+}
+
+// progress prints how far a fanned-out step has got: rows of the total,
+// rows per second since it was queued, and the time left at that rate. It
+// prints at most a line a second, and the last shard's line.
+func (p *printer) progress(step string, pr *proto.Progress) {
+	now := p.now()
+	if pr.ShardsDone < pr.Shards && now.Sub(p.lastReport) < time.Second {
+		return
+	}
+	p.lastReport = now
+	line := fmt.Sprintf("    %s: %d/%d shards, %s of %s rows", step, pr.ShardsDone, pr.Shards, humanCount(pr.RowsDone), humanCount(pr.Rows))
+	if el := now.Sub(p.fanStart).Seconds(); el > 0 && pr.RowsDone > p.fanCached {
+		rate := float64(pr.RowsDone-p.fanCached) / el
+		line += fmt.Sprintf(", %s rows/s", humanCount(int64(rate)))
+		if left := pr.Rows - pr.RowsDone; left > 0 {
+			line += fmt.Sprintf(", ETA %s", time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second))
+		}
+	}
+	fmt.Fprintln(p.g.stdout, line)
+}
+
+// humanCount shortens a row count: 950, 12.3k, 4.56M.
+func humanCount(n int64) string {
+	switch {
+	case n >= 1e6:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 2, 64) + "M"
+	case n >= 1e4:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + "k"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // runReport is the document `sous run -o json` prints.

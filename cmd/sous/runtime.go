@@ -66,7 +66,7 @@ func openStoreURL(ctx context.Context, recipeDir, storeURL string, createBucket 
 // startEmbedded starts the runtime for a recipe directory. The store is the
 // local directory .sous/store unless storeURL (s3://bucket/prefix) names
 // another; JetStream state always stays under .sous/.
-func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket bool, log *zap.Logger) (*embedded, error) {
+func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket bool, shardRows int64, log *zap.Logger) (*embedded, error) {
 	base := filepath.Join(recipeDir, stateDir)
 	for _, d := range []string{"nats", "store", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
@@ -116,6 +116,7 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket
 		StepVersions:    steps.Versions(),
 		DigestCachePath: filepath.Join(base, "digests.json"),
 		LocalFiles:      true,
+		ShardRows:       shardRows,
 		Env:             os.LookupEnv,
 		Logger:          log,
 	}, e.nc, e.js, e.store)

@@ -61,7 +61,7 @@ func (g *globals) serveCoordinator(ctx context.Context, metricsAddr string) erro
 		return err
 	}
 	defer nc.Close()
-	coord, err := coordinator.New(coordinator.Config{StepVersions: steps.Versions(), Logger: log}, nc, js, store)
+	coord, err := coordinator.New(coordinator.Config{StepVersions: steps.Versions(), ShardRows: g.shardRows, Logger: log}, nc, js, store)
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}

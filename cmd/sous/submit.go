@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,7 +15,6 @@ import (
 	"github.com/sous-ml/sous/coordinator"
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
-	"github.com/sous-ml/sous/recipes/frame"
 )
 
 // submission builds the request for a run: the recipe files, the profile's
@@ -91,7 +87,7 @@ func outputLocation(rec *recipes.Recipe, dir string, plan []recipes.StepName) st
 		return ""
 	}
 	loc := rec.Predict.Output.Location
-	if !filepath.IsAbs(loc) {
+	if !filepath.IsAbs(loc) && !strings.HasPrefix(loc, "s3://") {
 		loc = filepath.Join(dir, loc)
 	}
 	return loc
@@ -99,9 +95,21 @@ func outputLocation(rec *recipes.Recipe, dir string, plan []recipes.StepName) st
 
 // checkOutput refuses a run whose output exists when save_mode is error,
 // before anything runs.
-func checkOutput(rec *recipes.Recipe, dir string, plan []recipes.StepName) error {
+func checkOutput(ctx context.Context, rec *recipes.Recipe, dir string, plan []recipes.StepName) error {
 	loc := outputLocation(rec, dir, plan)
 	if loc == "" || rec.Predict.SaveMode != recipes.SaveError {
+		return nil
+	}
+	if strings.HasPrefix(loc, "s3://") {
+		o, err := openS3Output(ctx, loc)
+		if err != nil {
+			return err
+		}
+		if exists, err := o.exists(ctx); err != nil {
+			return fmt.Errorf("predict: output %s: %w", loc, err)
+		} else if exists {
+			return fmt.Errorf("predict: output %s exists and save_mode is error", loc)
+		}
 		return nil
 	}
 	if _, err := os.Stat(loc); err == nil {
@@ -110,113 +118,4 @@ func checkOutput(rec *recipes.Recipe, dir string, plan []recipes.StepName) error
 		return fmt.Errorf("predict: output %s: %w", loc, err)
 	}
 	return nil
-}
-
-// exportOutput writes the scored data of a finished run to output.location.
-func exportOutput(ctx context.Context, rec *recipes.Recipe, dir string, final *proto.RunState, store artifacts.Store) error {
-	var plan []recipes.StepName
-	for _, s := range final.Steps {
-		plan = append(plan, recipes.StepName(s.Name))
-	}
-	loc := outputLocation(rec, dir, plan)
-	if loc == "" {
-		return nil
-	}
-	ref, ok := final.Step(string(recipes.StepPredict)).Outputs["scored_data"]
-	if !ok {
-		return errors.New("predict: the run recorded no scored_data")
-	}
-	tmp, err := os.MkdirTemp(filepath.Join(dir, stateDir), "export-")
-	if err != nil {
-		return fmt.Errorf("predict: output: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	path, cleanup, err := artifacts.OpenBlobFile(ctx, store, ref.Digest, tmp)
-	if err != nil {
-		return fmt.Errorf("predict: scored data: %w", err)
-	}
-	defer cleanup()
-	return exportFile(path, loc, rec.Predict.Output.Using, rec.Predict.SaveMode)
-}
-
-// exportFile writes the scored parquet file at path to location, as parquet
-// (a copy) or csv (converted row group by row group), through a temporary file
-// and a rename, so the location never holds half an output and memory does
-// not grow with the data.
-func exportFile(path, location, using, saveMode string) error {
-	if using == "" {
-		using = strings.TrimPrefix(filepath.Ext(location), ".")
-	}
-	if saveMode == recipes.SaveError {
-		if _, err := os.Stat(location); err == nil {
-			return fmt.Errorf("predict: output %s exists and save_mode is error", location)
-		}
-	}
-	if using != recipes.FormatParquet && using != recipes.FormatCSV {
-		return fmt.Errorf("predict: output.using %q: use parquet or csv", using)
-	}
-	if err := os.MkdirAll(filepath.Dir(location), 0o755); err != nil {
-		return fmt.Errorf("predict: output: %w", err)
-	}
-	tmp := location + ".tmp"
-	err := writeExport(path, tmp, using)
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("predict: write %s: %w", location, err)
-	}
-	if err := os.Rename(tmp, location); err != nil {
-		return fmt.Errorf("predict: output %s: %w", location, err)
-	}
-	return os.Chmod(location, 0o644)
-}
-
-func writeExport(path, tmp, using string) error {
-	out, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	if using == recipes.FormatParquet {
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		if _, err := io.Copy(out, in); err != nil {
-			return err
-		}
-		return out.Close()
-	}
-	r, err := frame.OpenParquetFile(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	bw := bufio.NewWriterSize(out, 1<<20)
-	for first := true; ; first = false {
-		f, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := frame.WriteCSV(&buf, f); err != nil {
-			return err
-		}
-		data := buf.Bytes()
-		if !first { // one header, for the first row group
-			if i := bytes.IndexByte(data, '\n'); i >= 0 {
-				data = data[i+1:]
-			}
-		}
-		if _, err := bw.Write(data); err != nil {
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return out.Close()
 }

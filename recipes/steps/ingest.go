@@ -24,7 +24,7 @@ const profileRows = 100_000
 
 // ingest streams the recipe's source files (parquet row group by row group,
 // csv file by file) into one parquet table, so memory does not grow with the
-// data. For the training graph it also checks the target column.
+// data. It also checks the target column.
 func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *worker.Env) (*worker.Output, error) {
 	var s recipes.IngestSettings
 	if err := cfg.Decode(&s); err != nil {
@@ -33,10 +33,7 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 	if len(job.Sources) == 0 {
 		return nil, badInput("%s: no source files", job.Step)
 	}
-	outName := "ingested_data"
-	if job.Step == "ingest_scoring" {
-		outName = "ingested_scoring_data"
-	}
+	const outName = "ingested_data"
 	path := filepath.Join(env.TempDir, outName+".parquet")
 	out, err := os.Create(path)
 	if err != nil {
@@ -59,10 +56,8 @@ func ingest(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, env *wo
 				}
 			}
 			if w == nil {
-				if job.Step == "ingest" {
-					if err := checkTarget(f, cfg, src.Name); err != nil {
-						return err
-					}
+				if err := checkTarget(f, cfg, src.Name); err != nil {
+					return err
 				}
 				schema, first = f.Schema(), src.Name
 				var err error
@@ -143,22 +138,12 @@ func sameSchema(want, got []frame.Field) error {
 // a time, a csv file whole. The source is read from the store when the CLI
 // uploaded it, else from its path.
 func eachBatch(ctx context.Context, env *worker.Env, src proto.Source, s *recipes.IngestSettings, fn func(*frame.Frame) error) error {
-	path := src.URI
-	if src.Uploaded {
-		p, cleanup, err := artifacts.OpenBlobFile(ctx, env.Store, src.Digest, env.TempDir)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", src.Name, err)
-		}
-		defer cleanup()
-		path = p
-	} else if err := checkDigest(path, src.Digest); err != nil {
-		return badInput("ingest: %s: %w", src.Name, err)
+	path, cleanup, err := openSource(ctx, env, src, true)
+	if err != nil {
+		return err
 	}
-	using := s.Using
-	if using == "" {
-		using = strings.TrimPrefix(filepath.Ext(path), ".")
-	}
-	if using != recipes.FormatParquet {
+	defer cleanup()
+	if formatOf(path, s) != recipes.FormatParquet {
 		f, err := readSource(path, s)
 		if err != nil {
 			return badInput("ingest: %s: %w", src.Name, err)
@@ -189,11 +174,7 @@ func eachBatch(ctx context.Context, env *worker.Env, src proto.Source, s *recipe
 
 // readSource loads one file as the settings say.
 func readSource(path string, s *recipes.IngestSettings) (*frame.Frame, error) {
-	using := s.Using
-	if using == "" {
-		using = strings.TrimPrefix(filepath.Ext(path), ".")
-	}
-	switch using {
+	switch using := formatOf(path, s); using {
 	case "parquet":
 		return frame.ReadParquetFile(path)
 	case "csv":
@@ -213,7 +194,7 @@ func readSource(path string, s *recipes.IngestSettings) (*frame.Frame, error) {
 		}
 		return frame.ReadCSVFile(path, opts)
 	}
-	return nil, fmt.Errorf("%s: unsupported format %q (use parquet or csv)", path, using)
+	return nil, fmt.Errorf("%s: unsupported format %q (use parquet or csv)", path, formatOf(path, s))
 }
 
 func kindOf(typ string) (frame.Kind, error) {

@@ -30,8 +30,8 @@ func Versions() map[string]string {
 		"train":          "1",
 		"evaluate":       "1",
 		"register":       "1",
-		"ingest_scoring": "1",
-		"predict":        "1",
+		"ingest_scoring": "2",
+		"predict":        "2",
 	}
 }
 
@@ -44,7 +44,7 @@ var stepFuncs = map[string]stepFunc{
 	"train":          train,
 	"evaluate":       evaluate,
 	"register":       register,
-	"ingest_scoring": ingest,
+	"ingest_scoring": ingestScoring,
 	"predict":        predict,
 }
 
