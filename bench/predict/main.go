@@ -49,13 +49,20 @@ func main() {
 		dir       = flag.String("dir", "", "working directory (default: a temporary one, removed)")
 		python    = flag.String("python", "/usr/bin/python3", "python with scikit-learn, for the peer")
 		modelRows = flag.Int("model-rows", 1_000_000, "rows of the in-memory model throughput test")
+		procs     = flag.Int("worker-procs", 1, "GOMAXPROCS of each worker process (0: all cores)")
 	)
 	flag.Parse()
+	workerProcs = *procs
 	if err := run(*rowsFlag, *trainRows, *workers, *shardRows, *sousBin, *dir, *python, *modelRows); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/predict:", err)
 		os.Exit(1)
 	}
 }
+
+// workerProcs is the GOMAXPROCS of every worker process: one core per
+// worker by default, as one would run one worker per core, so that 1 and 2
+// workers compare one core with two.
+var workerProcs int
 
 func run(rowsFlag string, trainRows int, workersFlag string, shardRows int, sousBin, dir, python string, modelRows int) error {
 	sousBin, err := filepath.Abs(sousBin)
@@ -96,7 +103,8 @@ func run(rowsFlag string, trainRows int, workersFlag string, shardRows int, sous
 	}
 	fmt.Printf("model: gbdt, 100 trees, 31 leaves, trained on %d rows in %s\n\n", trainRows, time.Since(t0).Round(time.Millisecond))
 
-	fmt.Printf("%-10s %-8s %12s %14s %14s %12s %s\n", "rows", "workers", "wall s", "rows/s e2e", "predict rows/s", "efficiency", "worker peak RSS MB")
+	fmt.Printf("workers: sous worker --slots 1, GOMAXPROCS=%d each; shards of %d rows; efficiency = predict rows/s per worker vs 1 worker\n", workerProcs, shardRows)
+	fmt.Printf("%-10s %-8s %8s %12s %15s %11s %-20s %s\n", "rows", "workers", "wall s", "rows/s e2e", "predict rows/s", "efficiency", "worker peak RSS MB", "worker CPU s")
 	for _, n := range sizes {
 		input := filepath.Join(dir, fmt.Sprintf("score-%d.parquet", n))
 		if err := writeTaxi(input, n, uint64(n)); err != nil {
@@ -114,7 +122,7 @@ func run(rowsFlag string, trainRows int, workersFlag string, shardRows int, sous
 			} else {
 				eff = fmt.Sprintf("%.0f%%", 100*res.predictRate/(base*float64(w)))
 			}
-			fmt.Printf("%-10d %-8d %12.2f %14.0f %14.0f %12s %s\n", n, w, res.wall.Seconds(), float64(n)/res.wall.Seconds(), res.predictRate, eff, res.rss)
+			fmt.Printf("%-10d %-8d %8.2f %12.0f %15.0f %11s %-20s %s\n", n, w, res.wall.Seconds(), float64(n)/res.wall.Seconds(), res.predictRate, eff, res.rss, res.cpu)
 		}
 		os.Remove(input)
 	}
@@ -125,7 +133,7 @@ func run(rowsFlag string, trainRows int, workersFlag string, shardRows int, sous
 type scoreResult struct {
 	wall        time.Duration
 	predictRate float64
-	rss         string
+	rss, cpu    string
 }
 
 // score runs the scoring graph (`sous run --step predict`) on a fresh cluster of processes with w workers
@@ -179,6 +187,9 @@ func score(dir, sousBin, natsBin, modelStore, input string, rows, w, shardRows i
 	}
 	var workers []*exec.Cmd
 	for i := range w {
+		if workerProcs > 0 {
+			env = append(env, fmt.Sprintf("GOMAXPROCS=%d", workerProcs))
+		}
 		cmd, err := start(sousBin, "worker", "--slots", "1", "--id", fmt.Sprintf("w%d", i), "--temp-dir", run)
 		if err != nil {
 			return nil, err
@@ -228,7 +239,7 @@ steps:
 			res.predictRate = s.Metrics["rows_scored"] / (float64(s.DurationMS) / 1000)
 		}
 	}
-	var rss []string
+	var rss, cpu []string
 	for _, wk := range workers {
 		_ = wk.Process.Signal(syscall.SIGTERM)
 		ps, err := wk.Process.Wait()
@@ -237,9 +248,10 @@ steps:
 		}
 		if u, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			rss = append(rss, fmt.Sprint(u.Maxrss/1024))
+			cpu = append(cpu, fmt.Sprintf("%.1f", time.Duration(u.Utime.Nano()+u.Stime.Nano()).Seconds()))
 		}
 	}
-	res.rss = strings.Join(rss, ", ")
+	res.rss, res.cpu = strings.Join(rss, ", "), strings.Join(cpu, ", ")
 	return res, nil
 }
 
