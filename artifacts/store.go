@@ -23,6 +23,8 @@ type Info struct {
 	Name    string
 	Size    int64
 	ModTime time.Time
+	// ETag is the S3 entity tag; empty for a local store.
+	ETag string
 }
 
 // Store is a flat namespace of immutable-by-convention objects.

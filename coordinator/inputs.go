@@ -66,7 +66,8 @@ func (c *Coordinator) sourceDigests(r *run, step string) ([]proto.Source, error)
 			return nil, &inputError{fmt.Errorf("%s: the submission carries no source files", step)}
 		}
 		for _, s := range srcs {
-			if !s.Uploaded && !c.cfg.LocalFiles {
+			// s3:// objects are read where they are, by every worker.
+			if !s.Uploaded && !c.cfg.LocalFiles && !strings.HasPrefix(s.URI, "s3://") {
 				return nil, &inputError{fmt.Errorf("%s: source %s was not uploaded to the store; this coordinator reads no local files", step, s.Name)}
 			}
 		}
@@ -82,7 +83,7 @@ func (c *Coordinator) sourceDigests(r *run, step string) ([]proto.Source, error)
 	out := make([]proto.Source, 0, len(paths))
 	for _, p := range paths {
 		if strings.HasPrefix(p, "s3://") {
-			return nil, &inputError{fmt.Errorf("%s: location %s: s3:// sources need cluster mode, which this version does not support yet", step, p)}
+			return nil, &inputError{fmt.Errorf("%s: location %s: s3:// sources are listed by the submitting CLI (sous run); this submission carries none", step, p)}
 		}
 		digest, size, err := c.digests.digest(p)
 		if err != nil {

@@ -161,7 +161,7 @@ func (w *Worker) attempt(ctx context.Context, job *proto.Job, attempt int, log *
 	}
 	defer os.RemoveAll(dir)
 
-	out, err := w.execute(ctx, job, &Env{Store: w.store, TempDir: dir, Logger: log, Attempt: attempt})
+	out, err := w.execute(ctx, job, &Env{Store: w.store, TempDir: dir, Logger: log, Attempt: attempt, Objects: w.cfg.Objects})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"sync"
@@ -57,6 +58,23 @@ type Env struct {
 	Logger  *zap.Logger
 	// Attempt counts deliveries of this job, starting at 1.
 	Attempt int
+	// Objects opens source files that live outside the store (s3:// URIs);
+	// nil when the worker was given none.
+	Objects Objects
+}
+
+// Objects opens data steps read where it lives rather than from the
+// artifact store, such as s3:// scoring files. cmd/sous provides it, so
+// neither the worker nor the steps choose a storage backend.
+type Objects interface {
+	Open(ctx context.Context, uri string) (Object, error)
+}
+
+// Object is an opened object: random access, and its size and entity tag.
+type Object interface {
+	io.ReaderAt
+	io.Closer
+	Info() artifacts.Info
 }
 
 // Output is what a step produced.
@@ -93,6 +111,8 @@ type Config struct {
 	FetchWait time.Duration
 	// TempDir is where attempts get scratch directories; default os.TempDir().
 	TempDir string
+	// Objects opens s3:// source files for steps; nil refuses them.
+	Objects Objects
 	Logger  *zap.Logger
 }
 

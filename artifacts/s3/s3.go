@@ -309,7 +309,40 @@ func (s *Store) Stat(ctx context.Context, name string) (artifacts.Info, error) {
 	if err != nil {
 		return artifacts.Info{}, s.errorf("stat", name, s.translate(ctx, err))
 	}
-	return artifacts.Info{Name: name, Size: oi.Size, ModTime: oi.LastModified}, nil
+	return artifacts.Info{Name: name, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
+}
+
+// Object is an object opened for random access: a parquet reader fetches
+// the footer and the row groups it reads by range, never the whole object.
+type Object struct {
+	obj  *minio.Object
+	info artifacts.Info
+}
+
+// ReadAt reads len(p) bytes at off with a ranged GET.
+func (o *Object) ReadAt(p []byte, off int64) (int, error) { return o.obj.ReadAt(p, off) }
+
+// Info is the object's size and entity tag when it was opened.
+func (o *Object) Info() artifacts.Info { return o.info }
+
+// Close releases the object.
+func (o *Object) Close() error { return o.obj.Close() }
+
+// Open opens an object for random access.
+func (s *Store) Open(ctx context.Context, name string) (*Object, error) {
+	if err := s.check(ctx, name); err != nil {
+		return nil, s.errorf("open", name, err)
+	}
+	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, s.key(name), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.errorf("open", name, s.translate(ctx, err))
+	}
+	oi, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		return nil, s.errorf("open", name, s.translate(ctx, err))
+	}
+	return &Object{obj: obj, info: artifacts.Info{Name: name, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}}, nil
 }
 
 // List lists the keys under Prefix + prefix. Keys that are not valid object
@@ -334,7 +367,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]artifacts.Info, erro
 		if !ok || artifacts.CheckName(name) != nil {
 			continue
 		}
-		infos = append(infos, artifacts.Info{Name: name, Size: oi.Size, ModTime: oi.LastModified})
+		infos = append(infos, artifacts.Info{Name: name, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fail(err)

@@ -17,7 +17,7 @@ import (
 // it builds the scoring graph (ingest_scoring → predict) from its flags and
 // runs it through the same jobs as sous run --step predict.
 func predictCmd(g *globals) *cobra.Command {
-	var model, input, output, saveMode string
+	var model, input, output, saveMode, reportFormat string
 	cmd := &cobra.Command{
 		Use:   "predict --model URI --input PATH --output PATH",
 		Short: "Score a data set with a registered model, without a recipe",
@@ -30,6 +30,10 @@ store of the recipe directory (-C, default .) or --store / --nats.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" || input == "" || output == "" {
 				return withCode(exitBadInput, errors.New("--model, --input and --output are required"))
+			}
+			if reportFormat != "" {
+				// --output is the data's destination here, so the report's format has its own flag.
+				g.output = reportFormat
 			}
 			ctx := cmd.Context()
 			log, err := g.logger()
@@ -71,6 +75,7 @@ steps:
 	cmd.Flags().StringVar(&input, "input", "", "data to score: a .parquet or .csv file, a directory or a glob")
 	cmd.Flags().StringVar(&output, "output", "", "where to write the scored data (.parquet or .csv)")
 	cmd.Flags().StringVar(&saveMode, "save-mode", recipes.SaveOverwrite, "overwrite or error when --output exists")
+	cmd.Flags().StringVar(&reportFormat, "format", "", "report format: text or json (what -o is for other commands)")
 	g.nats.register(cmd.Flags())
 	return cmd
 }

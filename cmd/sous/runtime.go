@@ -136,6 +136,7 @@ func startEmbedded(ctx context.Context, recipeDir, storeURL string, createBucket
 		// process need not wait long for it when the run is over.
 		FetchWait: 250 * time.Millisecond,
 		TempDir:   filepath.Join(base, "tmp"),
+		Objects:   newS3Objects(),
 		Logger:    log,
 	}, e.js, e.store, steps.NewExecutor())
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -70,12 +71,18 @@ func writeParquet(t *testing.T, path string, f *frame.Frame, groupRows int) {
 // example, scoring dir/score, writing to output (a path relative to dir).
 func writeBatchProfile(t *testing.T, dir, using, output, saveMode string) {
 	t.Helper()
+	writeBatchProfileFrom(t, dir, "./score", using, output, saveMode)
+}
+
+// writeBatchProfileFrom is writeBatchProfile scoring the files at input.
+func writeBatchProfileFrom(t *testing.T, dir, input, using, output, saveMode string) {
+	t.Helper()
 	profile := fmt.Sprintf(`experiment: {name: nyc-taxi}
 model_registry: {model_name: taxi_fare_regressor}
 INGEST_CONFIG: {using: parquet, location: ./data/sample.parquet}
-INGEST_SCORING_CONFIG: {using: parquet, location: ./score}
+INGEST_SCORING_CONFIG: {using: parquet, location: %q}
 PREDICT_OUTPUT_CONFIG: {using: %s, location: %q}
-`, using, output)
+`, input, using, output)
 	orig := filepath.Join(dir, ".recipe.yaml.orig")
 	data, err := os.ReadFile(orig)
 	if os.IsNotExist(err) {
@@ -317,6 +324,25 @@ func TestBatchScoring(t *testing.T) {
 		}
 	})
 
+	t.Run("sous predict --format json reports for scripts", func(t *testing.T) {
+		code, out, stderr := sous(t, "predict", "-C", dir, "--model", "models:/taxi_fare_regressor/latest",
+			"--input", filepath.Join(dir, "score"), "--output", filepath.Join(dir, "out", "cli.csv"), "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var rep runReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if rep.Status != "succeeded" || len(rep.Steps) != 2 {
+			t.Fatalf("report %+v", rep)
+		}
+		got, _ := readScoredOutput(t, filepath.Join(dir, "out", "cli.csv"), "csv")
+		if got.Len() != 600 {
+			t.Fatalf("%d rows scored, want 600", got.Len())
+		}
+	})
+
 	t.Run("a file that does not fit the model names every problem", func(t *testing.T) {
 		f := in.Slice(0, 10)
 		var cols []*frame.Column
@@ -461,4 +487,78 @@ func TestBatchScoringToS3(t *testing.T) {
 	if code != exitBadInput || !strings.Contains(stderr, "exists and save_mode is error") {
 		t.Fatalf("save_mode error on an existing object: exit %d\n%s", code, stderr)
 	}
+}
+
+// TestBatchScoringFromS3 scores parquet objects read in place from MinIO
+// (by range: the files never go through the store), then re-scores after
+// one object was replaced: only its shards run again.
+func TestBatchScoringFromS3(t *testing.T) {
+	srv := miniotest.StartServer(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	dir := copyExample(t)
+	if code, _, stderr := runJSON(t, dir); code != 0 {
+		t.Fatalf("training: exit %d\n%s", code, stderr)
+	}
+	in := writeScoringFiles(t, dir, 50, 300, 180, 120)
+	ctx := context.Background()
+	prefix := miniotest.Prefix(t)
+	st, err := s3.New(ctx, srv.Config(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	upload := func(name string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, "score", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(ctx, "in/"+name, bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"a.parquet", "b.parquet", "c.parquet"} {
+		upload(name)
+	}
+	if err := st.Put(ctx, "in/_SUCCESS", strings.NewReader(""), 0); err != nil { // skipped, as in a directory
+		t.Fatal(err)
+	}
+	writeBatchProfileFrom(t, dir, srv.StoreURL(prefix)+"in/", "parquet", "out/scored.parquet", "overwrite")
+	code, rep, stderr := runJSON(t, dir, "--profile", "batch", "--step", "predict", "--shard-rows", "100")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, s := range rep.Steps {
+		if s.Name == "predict" && s.Metrics["shards"] != 7 {
+			t.Fatalf("predict metrics %v, want 7 shards", s.Metrics)
+		}
+	}
+	got, _ := readScoredOutput(t, filepath.Join(dir, "out", "scored.parquet"), "parquet")
+	compareScored(t, got, in, expectedPredictions(t, localStore(t, dir), in), false)
+	if blobs, _ := filepath.Glob(filepath.Join(dir, stateDir, "store", "objects", "*")); len(blobs) == 0 {
+		t.Fatal("no objects in the store at all")
+	}
+
+	all, err := frame.ReadParquetFile(filepath.Join(dir, "data", "sample.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeParquet(t, filepath.Join(dir, "score", "b.parquet"), all.Slice(800, 980), 50)
+	upload("b.parquet")
+	before := predictManifests(t, dir)
+	if code, _, stderr := runJSON(t, dir, "--profile", "batch", "--step", "predict", "--shard-rows", "100"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := predictManifests(t, dir) - before; n != 3 {
+		t.Fatalf("%d new predict manifests, want b's 2 shards + 1 commit", n)
+	}
+	in2, err := frame.Concat(in.Slice(0, 300), all.Slice(800, 980), in.Slice(480, 600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = readScoredOutput(t, filepath.Join(dir, "out", "scored.parquet"), "parquet")
+	compareScored(t, got, in2, expectedPredictions(t, localStore(t, dir), in2), false)
 }

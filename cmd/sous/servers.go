@@ -154,6 +154,9 @@ func (g *globals) serveWorker(ctx context.Context, cfg worker.Config, metricsAdd
 	if err != nil {
 		return withCode(exitBadInput, err)
 	}
+	objects := newS3Objects()
+	defer objects.close()
+	cfg.Objects = objects
 	w, err := worker.New(cfg, js, store, exec)
 	if err != nil {
 		return withCode(exitBadInput, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/sous-ml/sous/coordinator"
 	"github.com/sous-ml/sous/proto"
 	"github.com/sous-ml/sous/recipes"
+	"github.com/sous-ml/sous/recipes/steps"
 )
 
 // submission builds the request for a run: the recipe files, the profile's
@@ -41,6 +42,8 @@ func submission(ctx context.Context, dir string, fsys fs.FS, rec *recipes.Recipe
 			req.Env[string(m[1])] = v
 		}
 	}
+	objects := newS3Objects()
+	defer objects.close()
 	digests, err := recipes.NewDigestCache(filepath.Join(dir, stateDir, "digests.json"))
 	if err != nil {
 		return req, withCode(exitInfra, err)
@@ -55,7 +58,17 @@ func submission(ctx context.Context, dir string, fsys fs.FS, rec *recipes.Recipe
 		}
 		for _, p := range paths {
 			if strings.HasPrefix(p, "s3://") {
-				return req, withCode(exitBadInput, fmt.Errorf("%s: location %s: s3:// sources are not supported yet; use a local path", step, p))
+				// Read in place by the workers; identified by entity tag and size.
+				settings := rec.Ingest
+				if step == recipes.StepIngestScoring {
+					settings = rec.IngestScoring
+				}
+				srcs, err := s3Sources(ctx, objects, p, settings.Using)
+				if err != nil {
+					return req, err
+				}
+				req.Sources[string(step)] = append(req.Sources[string(step)], srcs...)
+				continue
 			}
 			digest, size, err := digests.Digest(p)
 			if err != nil {
@@ -75,6 +88,22 @@ func submission(ctx context.Context, dir string, fsys fs.FS, rec *recipes.Recipe
 		_ = digests.Save()
 	}
 	return req, nil
+}
+
+// s3Sources lists the objects of an s3:// location.
+func s3Sources(ctx context.Context, objects *s3Objects, location, using string) ([]proto.Source, error) {
+	infos, err := objects.list(ctx, location, "."+using)
+	if errors.Is(err, artifacts.ErrNotFound) {
+		return nil, withCode(exitBadInput, err)
+	}
+	if err != nil {
+		return nil, withCode(exitInfra, err)
+	}
+	srcs := make([]proto.Source, len(infos))
+	for i, info := range infos {
+		srcs[i] = proto.Source{Name: info.Name, URI: info.Name, Digest: steps.ObjectDigest(info), Size: info.Size}
+	}
+	return srcs, nil
 }
 
 // profileVar finds the {{ VAR }} references of a profile, so that only the

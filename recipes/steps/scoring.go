@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -103,12 +104,12 @@ func ingestScoring(ctx context.Context, job *proto.Job, cfg *recipes.JobConfig, 
 // its first rows for the card.
 func scanSource(ctx context.Context, env *worker.Env, src proto.Source, s *recipes.IngestSettings) (proto.DatasetFile, []frame.Field, *frame.Frame, error) {
 	file := proto.DatasetFile{Source: src}
-	path, cleanup, err := openSource(ctx, env, src, true)
-	if err != nil {
-		return file, nil, nil, err
-	}
-	defer cleanup()
-	if formatOf(path, s) != recipes.FormatParquet {
+	if formatOf(src.URI, s) != recipes.FormatParquet {
+		path, cleanup, err := openSource(ctx, env, src, true)
+		if err != nil {
+			return file, nil, nil, err
+		}
+		defer cleanup()
 		f, err := readSourceColumns(path, s, src.Name)
 		if err != nil {
 			return file, nil, nil, err
@@ -116,11 +117,11 @@ func scanSource(ctx context.Context, env *worker.Env, src proto.Source, s *recip
 		file.Rows = int64(f.Len())
 		return file, f.Schema(), f.Head(20), nil
 	}
-	r, err := frame.OpenParquetFile(path)
+	r, cleanup, err := openParquetSource(ctx, env, src, true)
 	if err != nil {
-		return file, nil, nil, badInput("ingest_scoring: %s: %w", src.Name, err)
+		return file, nil, nil, err
 	}
-	defer r.Close()
+	defer cleanup()
 	for i := range r.NumRowGroups() {
 		file.RowGroups = append(file.RowGroups, r.RowGroupRows(i))
 	}
@@ -161,8 +162,9 @@ func selectFields(fields []frame.Field, names []string) ([]frame.Field, error) {
 }
 
 // openSource returns a path to read a source file from: the store's copy
-// when the CLI uploaded it, else the file itself, whose bytes are checked
-// against the digest the run was submitted with when verify is set.
+// when the CLI uploaded it, a downloaded copy of an s3:// object, else the
+// file itself, whose bytes are checked against the digest the run was
+// submitted with when verify is set (else only its size).
 func openSource(ctx context.Context, env *worker.Env, src proto.Source, verify bool) (string, func(), error) {
 	if src.Uploaded {
 		p, cleanup, err := artifacts.OpenBlobFile(ctx, env.Store, src.Digest, env.TempDir)
@@ -170,6 +172,27 @@ func openSource(ctx context.Context, env *worker.Env, src proto.Source, verify b
 			return "", nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
 		return p, cleanup, nil
+	}
+	if strings.HasPrefix(src.URI, "s3://") {
+		obj, err := openObject(ctx, env, src)
+		if err != nil {
+			return "", nil, err
+		}
+		defer obj.Close()
+		f, err := os.CreateTemp(env.TempDir, "source-*"+path.Ext(src.URI))
+		if err != nil {
+			return "", nil, err
+		}
+		cleanup := func() { os.Remove(f.Name()) }
+		_, err = io.Copy(f, io.NewSectionReader(obj, 0, obj.Info().Size))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, fmt.Errorf("source %s: download: %w", src.Name, err)
+		}
+		return f.Name(), cleanup, nil
 	}
 	if verify {
 		if err := checkDigest(src.URI, src.Digest); err != nil {
@@ -181,6 +204,59 @@ func openSource(ctx context.Context, env *worker.Env, src proto.Source, verify b
 		return "", nil, badInput("%s: the file changed since the run was submitted (%d bytes, the run has %d); run again", src.Name, fi.Size(), src.Size)
 	}
 	return src.URI, func() {}, nil
+}
+
+// openObject opens an s3:// source for random access and checks that it is
+// the version the run was submitted with (its entity tag).
+func openObject(ctx context.Context, env *worker.Env, src proto.Source) (worker.Object, error) {
+	if env.Objects == nil {
+		return nil, badInput("%s: this worker cannot read s3:// sources", src.Name)
+	}
+	obj, err := env.Objects.Open(ctx, src.URI)
+	if err != nil {
+		if errors.Is(err, artifacts.ErrNotFound) {
+			return nil, badInput("%s: %w", src.Name, err)
+		}
+		return nil, fmt.Errorf("source %s: %w", src.Name, err)
+	}
+	if got := ObjectDigest(obj.Info()); got != src.Digest {
+		obj.Close()
+		return nil, badInput("%s: the object changed since the run was submitted (%s, the run has %s); run again", src.Name, got, src.Digest)
+	}
+	return obj, nil
+}
+
+// ObjectDigest identifies a version of an s3:// object in cache keys: its
+// entity tag and size (hashing the bytes would mean reading them all).
+func ObjectDigest(info artifacts.Info) string {
+	return fmt.Sprintf("etag:%s:%d", strings.Trim(info.ETag, `"`), info.Size)
+}
+
+// openParquetSource opens a parquet source. An s3:// object is read by
+// range, so a shard fetches only the footer and its own row groups.
+func openParquetSource(ctx context.Context, env *worker.Env, src proto.Source, verify bool) (*frame.ParquetReader, func(), error) {
+	if !src.Uploaded && strings.HasPrefix(src.URI, "s3://") {
+		obj, err := openObject(ctx, env, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := frame.OpenParquet(obj, obj.Info().Size, src.Name)
+		if err != nil {
+			obj.Close()
+			return nil, nil, badInput("%s: %w", src.Name, err)
+		}
+		return r, func() { r.Close(); obj.Close() }, nil
+	}
+	p, cleanup, err := openSource(ctx, env, src, verify)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := frame.OpenParquetFile(p)
+	if err != nil {
+		cleanup()
+		return nil, nil, badInput("%s: %w", src.Name, err)
+	}
+	return r, func() { r.Close(); cleanup() }, nil
 }
 
 func formatOf(path string, s *recipes.IngestSettings) string {
@@ -343,12 +419,12 @@ func scoreShard(ctx context.Context, job *proto.Job, s *recipes.PredictSettings,
 // csv file whole). A parquet file whose row groups are not those
 // ingest_scoring saw has changed since: it is refused.
 func eachShardBatch(ctx context.Context, env *worker.Env, file proto.DatasetFile, sh *proto.Shard, s *recipes.IngestSettings, fn func(*frame.Frame) error) error {
-	path, cleanup, err := openSource(ctx, env, file.Source, false)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
 	if len(file.RowGroups) == 0 {
+		path, cleanup, err := openSource(ctx, env, file.Source, false)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
 		f, err := readSourceColumns(path, s, file.Source.Name)
 		if err != nil {
 			return err
@@ -360,11 +436,11 @@ func eachShardBatch(ctx context.Context, env *worker.Env, file proto.DatasetFile
 		}
 		return nil
 	}
-	r, err := frame.OpenParquetFile(path)
+	r, cleanup, err := openParquetSource(ctx, env, file.Source, false)
 	if err != nil {
-		return badInput("predict: %s: %w", file.Source.Name, err)
+		return err
 	}
-	defer r.Close()
+	defer cleanup()
 	if r.NumRowGroups() != len(file.RowGroups) {
 		return badInput("predict: %s changed since ingest_scoring read it (%d row groups, then %d); run again", file.Source.Name, r.NumRowGroups(), len(file.RowGroups))
 	}
