@@ -342,10 +342,7 @@ func TestRunEndToEndAndCaching(t *testing.T) {
 // steps read and write through the S3 backend, and a re-run is cached.
 func TestRunOnS3(t *testing.T) {
 	srv := miniotest.StartServer(t)
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	setMinioEnv(t, srv)
 	dir := copyExample(t)
 	storeURL := srv.StoreURL(miniotest.Prefix(t))
 	code, rep, stderr := runJSON(t, dir, "--store", storeURL)

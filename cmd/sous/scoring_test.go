@@ -51,19 +51,30 @@ func writeScoringFiles(t *testing.T, dir string, groupRows int, parts ...int) *f
 
 func writeParquet(t *testing.T, path string, f *frame.Frame, groupRows int) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := frame.NewParquetWriter(&buf, f.Schema(), frame.WriterOptions{RowGroupRows: groupRows})
-	if err != nil {
+	if err := frame.WriteParquetFileWith(path, f, frame.WriterOptions{RowGroupRows: groupRows}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(f); err != nil {
-		t.Fatal(err)
+}
+
+// trainedWithMinio starts MinIO, points the AWS_* environment at it and
+// trains the example in a fresh directory.
+func trainedWithMinio(t *testing.T) (*miniotest.Server, string) {
+	t.Helper()
+	srv := miniotest.StartServer(t)
+	setMinioEnv(t, srv)
+	dir := copyExample(t)
+	if code, _, stderr := runJSON(t, dir); code != 0 {
+		t.Fatalf("training: exit %d\n%s", code, stderr)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	return srv, dir
+}
+
+// setMinioEnv sets the AWS_* variables that reach srv for the test.
+func setMinioEnv(t *testing.T, srv *miniotest.Server) {
+	t.Helper()
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
 }
 
@@ -386,15 +397,7 @@ func TestBatchScoring(t *testing.T) {
 // of parts with _SUCCESS, replacing a longer earlier output, and one csv
 // object) and reads them back from MinIO.
 func TestBatchScoringToS3(t *testing.T) {
-	srv := miniotest.StartServer(t)
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	dir := copyExample(t)
-	if code, _, stderr := runJSON(t, dir); code != 0 {
-		t.Fatalf("training: exit %d\n%s", code, stderr)
-	}
+	srv, dir := trainedWithMinio(t)
 	in := writeScoringFiles(t, dir, 50, 300, 180, 120)
 	want := expectedPredictions(t, localStore(t, dir), in)
 	prefix := miniotest.Prefix(t)
@@ -493,15 +496,7 @@ func TestBatchScoringToS3(t *testing.T) {
 // (by range: the files never go through the store), then re-scores after
 // one object was replaced: only its shards run again.
 func TestBatchScoringFromS3(t *testing.T) {
-	srv := miniotest.StartServer(t)
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	dir := copyExample(t)
-	if code, _, stderr := runJSON(t, dir); code != 0 {
-		t.Fatalf("training: exit %d\n%s", code, stderr)
-	}
+	srv, dir := trainedWithMinio(t)
 	in := writeScoringFiles(t, dir, 50, 300, 180, 120)
 	ctx := context.Background()
 	prefix := miniotest.Prefix(t)

@@ -101,7 +101,13 @@ func NewParquetWriter(w io.Writer, schema []Field, opts WriterOptions) (*Parquet
 
 // WriteParquetFile writes f to path atomically: to a temporary file in the
 // same directory, renamed over path once complete.
-func WriteParquetFile(path string, f *Frame) (err error) {
+func WriteParquetFile(path string, f *Frame) error {
+	return WriteParquetFileWith(path, f, WriterOptions{})
+}
+
+// WriteParquetFileWith is WriteParquetFile with writer options (the row
+// group size, the codec).
+func WriteParquetFileWith(path string, f *Frame, opts WriterOptions) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("frame: write parquet %s: %w", path, err)
@@ -112,7 +118,7 @@ func WriteParquetFile(path string, f *Frame) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	w, err := NewParquetWriter(tmp, f.Schema(), WriterOptions{})
+	w, err := NewParquetWriter(tmp, f.Schema(), opts)
 	if err != nil {
 		return fmt.Errorf("frame: write parquet %s: %w", path, err)
 	}

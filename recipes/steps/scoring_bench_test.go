@@ -30,18 +30,11 @@ func BenchmarkScoreShard(b *testing.B) {
 	wenv := &worker.Env{Store: store, TempDir: b.TempDir()}
 	data := benchFrame(groupRows*groups, 1)
 	path := filepath.Join(b.TempDir(), "score.parquet")
-	var buf bytes.Buffer
-	w, err := frame.NewParquetWriter(&buf, data.Schema(), frame.WriterOptions{RowGroupRows: groupRows})
+	if err := frame.WriteParquetFileWith(path, data, frame.WriterOptions{RowGroupRows: groupRows}); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(path)
 	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Write(data); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
 
@@ -85,7 +78,7 @@ func BenchmarkScoreShard(b *testing.B) {
 	reading, _ := json.Marshal(recipes.IngestSettings{Using: recipes.FormatParquet})
 	ds, _ := json.Marshal(proto.Dataset{Schema: proto.SchemaVersion, Reading: reading, Columns: columnsOf(data.Schema()),
 		Rows: int64(data.Len()), Files: []proto.DatasetFile{{
-			Source: proto.Source{Name: "score.parquet", URI: path, Size: int64(buf.Len())}, Rows: int64(data.Len()), RowGroups: groupsRows}}})
+			Source: proto.Source{Name: "score.parquet", URI: path, Size: fi.Size()}, Rows: int64(data.Len()), RowGroups: groupsRows}}})
 	dsDigest, _, err := artifacts.PutBlob(ctx, wenv.Store, bytes.NewReader(ds))
 	if err != nil {
 		b.Fatal(err)
