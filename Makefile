@@ -27,7 +27,7 @@ test: tools ## run every test with the race detector (S3 tests against a real Mi
 test/short: ## fast tests without the race detector
 	$(GO) test -short ./...
 
-bench: ## Go benchmarks of the hot paths, then sous against scikit-learn and XGBoost (BENCH_ROWS=1000000)
+bench: ## Go benchmarks of the hot paths, then sous against scikit-learn and XGBoost: GBDT (BENCH_ROWS=1000000), linear models and random forests (bench/models)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench-peers.sh
 	$(GO) run ./bench/scaling -runs 50

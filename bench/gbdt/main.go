@@ -11,27 +11,22 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
-	"unsafe"
 
+	"github.com/sous-ml/sous/bench/internal/synth"
 	"github.com/sous-ml/sous/recipes/ml/gbdt"
 )
 
@@ -232,7 +227,7 @@ func runSous(dir, name string, threads int) (result, error) {
 	if err := json.Unmarshal(all[name], &m); err != nil {
 		return result{}, err
 	}
-	load := func(s string) ([]float64, error) { return readF64(filepath.Join(dir, name+"_"+s+".f64")) }
+	load := func(s string) ([]float64, error) { return synth.ReadF64(filepath.Join(dir, name+"_"+s+".f64")) }
 	xtr, err := load("Xtrain")
 	if err != nil {
 		return result{}, err
@@ -258,91 +253,28 @@ func runSous(dir, name string, threads int) (result, error) {
 		p.Loss = gbdt.LossLogLoss
 	}
 	runtime.GC()
-	t0, c0 := time.Now(), cpuTime(rusageSelf)
+	t0, c0 := time.Now(), synth.CPUTime(synth.RusageSelf)
 	model, err := gbdt.Fit(xtr, m.TrainRows, m.Cols, ytr, p)
 	if err != nil {
 		return result{}, err
 	}
-	fitS, fitCPU := time.Since(t0).Seconds(), cpuTime(rusageSelf)-c0
+	fitS, fitCPU := time.Since(t0).Seconds(), synth.CPUTime(synth.RusageSelf)-c0
 	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread()
-	model.Predict(xte[:1000*m.Cols], 1000, m.Cols)
-	t0, c0 = time.Now(), cpuTime(rusageThread)
+	warm := min(1000, m.TestRows)
+	model.Predict(xte[:warm*m.Cols], warm, m.Cols)
+	t0, c0 = time.Now(), synth.CPUTime(synth.RusageThread)
 	pred := model.Predict(xte, m.TestRows, m.Cols)
-	predS, predCPU := time.Since(t0).Seconds(), cpuTime(rusageThread)-c0
+	predS, predCPU := time.Since(t0).Seconds(), synth.CPUTime(synth.RusageThread)-c0
 	r := result{Dataset: name, Model: "sous", Threads: threads, FitS: fitS, FitCPUS: fitCPU,
 		PredictRowsS: float64(m.TestRows) / predS, PredictRowsCPUS: float64(m.TestRows) / predCPU,
-		PeakRSSMB: peakRSSMB()}
+		PeakRSSMB: synth.PeakRSSMB()}
 	if m.Task == "binary" {
-		r.Metric = rocAUC(pred, yte)
+		r.Metric = synth.ROCAUC(pred, yte)
 	} else {
-		r.Metric = rmse(pred, yte)
+		r.Metric = synth.RMSE(pred, yte)
 	}
 	return r, nil
-}
-
-const (
-	rusageSelf   = 0
-	rusageThread = 1 // Linux RUSAGE_THREAD
-)
-
-// cpuTime returns the user plus system CPU seconds of the process or the
-// calling thread.
-func cpuTime(who int) float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(who, &ru); err != nil {
-		return math.NaN()
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return math.NaN()
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return math.NaN()
-}
-
-func rmse(p, y []float64) float64 {
-	var s float64
-	for i, v := range y {
-		s += (p[i] - v) * (p[i] - v)
-	}
-	return math.Sqrt(s / float64(len(y)))
-}
-
-// rocAUC is the Mann-Whitney AUC with ties counted half.
-func rocAUC(score, y []float64) float64 {
-	idx := make([]int, len(y))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && score[idx[j]] == score[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2 // mean 1-based rank of the tie group
-		for _, k := range idx[i:j] {
-			if y[k] == 1 {
-				pos++
-				rankSum += avg
-			} else {
-				neg++
-			}
-		}
-		i = j
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
 func printTable(w io.Writer, names []string, threads []int, rs []result, rows int) {
@@ -404,16 +336,16 @@ func writeData(dir string, names []string, train, test int) error {
 		task := "regression"
 		switch name {
 		case "taxi":
-			gen = taxi
+			gen = synth.Taxi
 		case "binary":
-			gen, task = binaryData, "binary"
+			gen, task = synth.Binary, "binary"
 		default:
 			return fmt.Errorf("unknown data set %q", name)
 		}
 		xtr, ytr, cols := gen(train, 1)
 		xte, yte, _ := gen(test, 2)
 		for s, v := range map[string][]float64{"Xtrain": xtr, "ytrain": ytr, "Xtest": xte, "ytest": yte} {
-			if err := writeF64(filepath.Join(dir, name+"_"+s+".f64"), v); err != nil {
+			if err := synth.WriteF64(filepath.Join(dir, name+"_"+s+".f64"), v); err != nil {
 				return err
 			}
 		}
@@ -424,196 +356,4 @@ func writeData(dir string, names []string, train, test int) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "meta.json"), b, 0o644)
-}
-
-func writeF64(path string, v []float64) error {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return os.WriteFile(path, b, 0o644)
-}
-
-// readF64 reads a little-endian float64 file straight into a []float64
-// (no second copy, so the peak RSS counts the data once).
-func readF64(path string) ([]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size()%8 != 0 {
-		return nil, fmt.Errorf("%s: size %d is not a multiple of 8", path, st.Size())
-	}
-	v := make([]float64, st.Size()/8)
-	if len(v) == 0 {
-		return v, nil
-	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
-		for i := range v {
-			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-	}
-	return v, nil
-}
-
-// Taxi columns.
-const (
-	tHour = iota
-	tDow
-	tMinute
-	tDistance
-	tDuration
-	tPickup
-	tDropoff
-	tPassengers
-	taxiCols
-)
-
-// taxi generates NYC-taxi-like trips: time features from synthetic 2023
-// timestamps, a lognormal distance, a duration that depends on traffic,
-// 263 zone codes with skewed popularity and airport zones, and a passenger
-// count (2% missing). The fare is metered distance and time with a rush-
-// hour surcharge, airport flat rates, zone effects and noise; 1% of fares
-// are outliers.
-func taxi(n int, seed uint64) ([]float64, []float64, int) {
-	rng := rand.New(rand.NewPCG(seed, 0x7a71))
-	const zones = 263
-	// Zone popularity ~ 1/(rank+5); a fixed per-zone fare effect.
-	cum := make([]float64, zones)
-	zoneEffect := make([]float64, zones)
-	zr := rand.New(rand.NewPCG(42, 42))
-	var s float64
-	for z := range zones {
-		s += 1 / float64(z+5)
-		cum[z] = s
-		zoneEffect[z] = zr.NormFloat64() * 0.8
-	}
-	zone := func() int {
-		u := rng.Float64() * s
-		return min(sort.SearchFloat64s(cum, u), zones-1)
-	}
-	airport := func(z int) bool { return z == 1 || z == 132 || z == 138 }
-	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	X := make([]float64, n*taxiCols)
-	y := make([]float64, n)
-	for i := range n {
-		// Busier in the day and evening: reject night minutes half the time.
-		var ts time.Time
-		for {
-			ts = time.Unix(start+rng.Int64N(365*24*3600), 0).UTC()
-			if h := ts.Hour(); h >= 7 || rng.Float64() < 0.4 {
-				break
-			}
-		}
-		hour, dow := ts.Hour(), int(ts.Weekday())
-		minute := hour*60 + ts.Minute()
-		pu, do := zone(), zone()
-		dist := math.Exp(0.9 + 0.75*rng.NormFloat64())
-		if airport(pu) || airport(do) {
-			dist = 12 + 6*rng.Float64()
-		}
-		weekday := dow >= 1 && dow <= 5
-		rush := weekday && ((hour >= 7 && hour <= 9) || (hour >= 16 && hour <= 19))
-		speed := 13 + 5*math.Cos(2*math.Pi*float64(minute-240)/1440) // mph
-		if rush {
-			speed *= 0.7
-		}
-		dur := dist / speed * 60 * math.Exp(0.2*rng.NormFloat64()) // minutes
-		pass := float64(1 + min(5, int(math.Floor(-math.Log(rng.Float64())*0.7))))
-
-		fare := 3 + 1.75*dist + 0.35*dur + zoneEffect[pu] + 0.5*zoneEffect[do]
-		switch {
-		case airport(pu) && airport(do):
-			fare = 70 + 0.2*dur
-		case airport(pu) || airport(do):
-			fare = 52 + 0.1*dur + zoneEffect[pu]
-		}
-		if rush {
-			fare += 2.5
-		}
-		if hour >= 20 || hour < 6 {
-			fare += 1
-		}
-		if pass >= 5 {
-			fare += 1.5
-		}
-		fare += 0.8 * rng.NormFloat64() * math.Sqrt(1+dist/5)
-		if rng.Float64() < 0.01 {
-			// Outliers: disputes, data-entry errors, negotiated fares.
-			switch rng.IntN(3) {
-			case 0:
-				fare = 0
-			case 1:
-				fare *= 3 + 5*rng.Float64()
-			default:
-				fare = 100 + 400*rng.Float64()
-			}
-		}
-		x := X[i*taxiCols : i*taxiCols+taxiCols]
-		x[tHour], x[tDow], x[tMinute] = float64(hour), float64(dow), float64(minute)
-		x[tDistance], x[tDuration] = math.Round(dist*100)/100, math.Round(dur*10)/10
-		x[tPickup], x[tDropoff], x[tPassengers] = float64(pu), float64(do), pass
-		if rng.Float64() < 0.02 {
-			x[tPassengers] = math.NaN()
-		}
-		y[i] = math.Round(fare*100) / 100
-	}
-	return X, y, taxiCols
-}
-
-// binaryData generates 20 numeric features (8 informative with
-// interactions, 4 correlated copies, 8 noise) and 3 categorical codes
-// (cardinality 8, 50 and 400) with per-level effects; about 30% positive.
-func binaryData(n int, seed uint64) ([]float64, []float64, int) {
-	rng := rand.New(rand.NewPCG(seed, 0xb1))
-	const cols = 23
-	cards := [3]int{8, 50, 400}
-	var effects [3][]float64
-	er := rand.New(rand.NewPCG(7, 7))
-	for c, k := range cards {
-		effects[c] = make([]float64, k)
-		for j := range effects[c] {
-			effects[c][j] = er.NormFloat64() * []float64{0.8, 0.5, 0.6}[c]
-		}
-	}
-	X := make([]float64, n*cols)
-	y := make([]float64, n)
-	for i := range n {
-		x := X[i*cols : i*cols+cols]
-		for j := range 8 {
-			x[j] = rng.NormFloat64()
-		}
-		for j := 8; j < 12; j++ {
-			x[j] = x[j-8] + 0.5*rng.NormFloat64()
-		}
-		for j := 12; j < 20; j++ {
-			x[j] = rng.NormFloat64()
-		}
-		// Skewed category frequencies.
-		for c, k := range cards {
-			x[20+c] = float64(min(k-1, int(float64(k)*math.Pow(rng.Float64(), 2))))
-		}
-		z := -1.3 + 0.9*x[0] - 0.7*x[1] + 0.6*x[2]*x[3] + math.Sin(2*x[4]) +
-			0.5*math.Abs(x[5]) - 0.4*x[6]*x[6] +
-			effects[0][int(x[20])] + effects[1][int(x[21])] + effects[2][int(x[22])]
-		if x[7] > 0.5 {
-			z += 0.6
-		}
-		if rng.Float64() < 1/(1+math.Exp(-z)) {
-			y[i] = 1
-		}
-		if rng.Float64() < 0.01 {
-			x[rng.IntN(20)] = math.NaN()
-		}
-	}
-	return X, y, cols
 }

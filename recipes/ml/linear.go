@@ -35,14 +35,31 @@ func (m *LinearModel) Predict(X *Matrix) ([]float64, error) {
 	if m.Coef == nil {
 		return nil, errors.New("predict: model is not fitted")
 	}
-	if err := CheckPredictData(X, len(m.Coef)); err != nil {
+	if err := checkPredictShape(X, len(m.Coef)); err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	out := make([]float64, X.Rows)
 	for i := range out {
 		out[i] = m.Intercept + floats.Dot(X.Row(i), m.Coef)
 	}
+	if !allFinite(out) {
+		if err := CheckPredictData(X, len(m.Coef)); err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+	}
 	return out, nil
+}
+
+// checkPredictShape is CheckPredictData without its scan for NaN and ±Inf,
+// for predictors that check their outputs instead: a NaN or ±Inf in a row
+// makes its products with finite coefficients non-finite (0·Inf is NaN),
+// so only when an output is not finite need X be scanned (by
+// CheckPredictData) for the error that names the row and column.
+func checkPredictShape(X *Matrix, cols int) error {
+	if X == nil || X.Cols != cols || X.Rows < 0 || len(X.Data) != X.Rows*X.Cols {
+		return CheckPredictData(X, cols)
+	}
+	return nil
 }
 
 // FeatureImportances returns |Coef[j]| / Σ|Coef|. The weights depend on the

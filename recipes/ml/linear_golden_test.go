@@ -114,14 +114,18 @@ func TestGoldenLinearEstimators(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertSlice(t, g.Name+" golden predictions", got, g.Predict, 1e-12)
-		assertSlice(t, g.Name+" fresh predictions", fresh[i].Predict, g.Predict, 1e-9)
+		// A fresh fit reaches the same optimum within the solver's
+		// tolerance, not to the last bit: the golden logistic fits were made
+		// by an L-BFGS that stopped about 2e-6 short of the optimum the
+		// present Newton-CG reaches.
+		assertSlice(t, g.Name+" fresh predictions", fresh[i].Predict, g.Predict, 1e-5)
 		if g.Proba != nil {
 			p, err := est.(Classifier).PredictProba(X)
 			if err != nil {
 				t.Fatal(err)
 			}
 			assertSlice(t, g.Name+" golden proba", p.Data, g.Proba, 1e-12)
-			assertSlice(t, g.Name+" fresh proba", fresh[i].Proba, g.Proba, 1e-9)
+			assertSlice(t, g.Name+" fresh proba", fresh[i].Proba, g.Proba, 1e-5)
 		}
 	}
 }

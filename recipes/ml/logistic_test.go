@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats"
 
 	"github.com/sous-ml/sous/recipes/frame"
 )
@@ -396,5 +399,206 @@ func TestLogisticBundle(t *testing.T) {
 	assertSlice(t, "bundle predictions", got, want, 0)
 	if acc := accuracy(y, got); acc < 0.95 || back.Metrics[MetricAccuracy] != acc || !math.IsNaN(back.Metrics["nan_metric"]) {
 		t.Fatalf("accuracy %v, metrics %v", acc, back.Metrics)
+	}
+}
+
+// oneHotDesign returns n rows of nNum standardised-normal columns followed
+// by one-hot columns of groups with the given numbers of levels (skewed
+// frequencies), and class indexes from a noisy linear score: binary when
+// classes is 2.
+func oneHotDesign(n, nNum int, levels []int, classes int, seed uint64) (*Matrix, []float64) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	p := nNum
+	for _, l := range levels {
+		p += l
+	}
+	X := NewMatrix(n, p)
+	w := make([]float64, classes*p)
+	for j := range w {
+		w[j] = rng.NormFloat64()
+	}
+	y := make([]float64, n)
+	z := make([]float64, classes)
+	for i := range n {
+		row := X.Row(i)
+		for j := range nNum {
+			row[j] = rng.NormFloat64()
+		}
+		off := nNum
+		for _, l := range levels {
+			row[off+min(l-1, int(float64(l)*math.Pow(rng.Float64(), 2)))] = 1
+			off += l
+		}
+		best := 0
+		for c := range classes {
+			z[c] = rng.NormFloat64()
+			for j, v := range row {
+				z[c] += v * w[c*p+j]
+			}
+			if z[c] > z[best] {
+				best = c
+			}
+		}
+		y[i] = float64(best)
+	}
+	return X, y
+}
+
+// denseObjective is o with its design kept whole (no sparse columns).
+func denseObjective(X *Matrix, y []int32, k int, l2 float64, intercept bool) *logisticObjective {
+	o := newLogisticObjective(X, scanColumns(X), y, k, l2, intercept)
+	o.dense, o.nd, o.denseCols = X.Data, X.Cols, nil
+	o.spStart, o.spIdx, o.spVal = nil, nil, nil
+	o.wd = make([]float64, 2*k*o.nd)
+	o.scratch = nil
+	return o
+}
+
+func labels(y []float64) []int32 {
+	lab := make([]int32, len(y))
+	for i, v := range y {
+		lab[i] = int32(v)
+	}
+	return lab
+}
+
+// TestLogisticObjectiveDerivatives checks the gradient and the
+// Hessian-vector product against central differences, and the sparse
+// layout of a one-hot design against the dense one, for binary and
+// multinomial models with and without an intercept.
+func TestLogisticObjectiveDerivatives(t *testing.T) {
+	t.Parallel()
+	for _, classes := range []int{2, 3} {
+		X, y := oneHotDesign(5000, 4, []int{3, 12}, classes, uint64(classes))
+		k := classes
+		if k == 2 {
+			k = 1
+		}
+		for _, intercept := range []bool{true, false} {
+			name := fmt.Sprintf("classes %d intercept %v", classes, intercept)
+			sp := newLogisticObjective(X, scanColumns(X), labels(y), k, 0.5, intercept)
+			if sp.spStart == nil || sp.nd >= X.Cols-8 {
+				t.Fatalf("%s: the one-hot columns are not sparse (%d of %d dense)", name, sp.nd, X.Cols)
+			}
+			de := denseObjective(X, labels(y), k, 0.5, intercept)
+			d := sp.dim()
+			rng := rand.New(rand.NewPCG(9, 9))
+			x, v := make([]float64, d), make([]float64, d)
+			for j := range x {
+				x[j], v[j] = 0.3*rng.NormFloat64(), rng.NormFloat64()
+			}
+			g, gd := make([]float64, d), make([]float64, d)
+			f := sp.eval(x, g, true)
+			fd := de.eval(x, gd, true)
+			if !near(f, fd, 1e-12) || !near(f, sp.loss(x), 1e-12) {
+				t.Fatalf("%s: loss %v, dense %v, loss() %v", name, f, fd, sp.loss(x))
+			}
+			assertSlice(t, name+" gradient vs dense", g, gd, 1e-10)
+			if k == 1 {
+				// The sparse columns' diagonal entries are exact.
+				for j := 0; j < X.Cols; j++ {
+					if slices.Contains(sp.denseCols, j) {
+						continue
+					}
+					want := sp.l2
+					for i := 0; i < X.Rows; i++ {
+						want += sp.curv[i] * X.At(i, j) * X.At(i, j)
+					}
+					if !near(sp.diag[j], want, 1e-12) {
+						t.Fatalf("%s: diagonal[%d] = %v, want %v", name, j, sp.diag[j], want)
+					}
+				}
+			}
+			hv, hvd := make([]float64, d), make([]float64, d)
+			sp.hessVec(v, hv)
+			de.hessVec(v, hvd)
+			assertSlice(t, name+" Hv vs dense", hv, hvd, 1e-10)
+
+			const h = 1e-5
+			xp, xm := make([]float64, d), make([]float64, d)
+			num := make([]float64, d)
+			for j := range x {
+				copy(xp, x)
+				copy(xm, x)
+				xp[j] += h
+				xm[j] -= h
+				num[j] = (sp.loss(xp) - sp.loss(xm)) / (2 * h)
+			}
+			assertSlice(t, name+" gradient vs differences", g, num, 1e-5)
+			gp, gm := make([]float64, d), make([]float64, d)
+			floats.AddScaledTo(xp, x, h, v)
+			floats.AddScaledTo(xm, x, -h, v)
+			sp.eval(xp, gp, false)
+			sp.eval(xm, gm, false)
+			for j := range num {
+				num[j] = (gp[j] - gm[j]) / (2 * h)
+			}
+			assertSlice(t, name+" Hv vs differences", hv, num, 1e-5)
+		}
+	}
+}
+
+// TestLogisticOneHot fits one-hot designs, which take the sparse path, and
+// checks that the coefficients are those of the dense path, that the fit
+// does not depend on the number of goroutines, and that it converges in
+// few iterations although the one-hot columns' scales differ a hundredfold.
+func TestLogisticOneHot(t *testing.T) {
+	t.Parallel()
+	for _, classes := range []int{2, 4} {
+		X, y := oneHotDesign(7000, 6, []int{5, 40, 200}, classes, 7)
+		k := classes
+		if k == 2 {
+			k = 1
+		}
+		var first []float64
+		for _, threads := range []int{1, 3} {
+			o := newLogisticObjective(X, scanColumns(X), labels(y), k, 1, true)
+			o.threads = threads
+			res := o.minimize(1e-8, 100)
+			if res.status != "converged" || res.iters > 20 {
+				t.Fatalf("%d classes, %d threads: %s after %d iterations", classes, threads, res.status, res.iters)
+			}
+			if first == nil {
+				first = res.x
+				de := denseObjective(X, labels(y), k, 1, true)
+				dres := de.minimize(1e-8, 100)
+				assertSlice(t, fmt.Sprintf("%d classes: sparse vs dense coefficients", classes), res.x, dres.x, 1e-6)
+				continue
+			}
+			assertSlice(t, fmt.Sprintf("%d classes, %d threads vs 1", classes, threads), res.x, first, 0)
+		}
+		// Through the estimator: the multinomial intercepts sum to zero, as
+		// scikit-learn's do.
+		lr, _ := NewLogisticRegression(nil)
+		if err := lr.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		if !lr.Converged || lr.NIter > 15 {
+			t.Errorf("%d classes: %s after %d iterations", classes, lr.Status, lr.NIter)
+		}
+		if classes > 2 && math.Abs(floatsSum(lr.Intercept)) > 1e-9 {
+			t.Errorf("%d classes: intercepts %v sum to %v", classes, lr.Intercept, floatsSum(lr.Intercept))
+		}
+	}
+}
+
+func TestExpNeg(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 100000 {
+		x := -rng.Float64() * []float64{1e-3, 1, 40, 708}[i%4]
+		want := math.Exp(x)
+		// math.Exp is within an ulp of e^x, and so is expNeg.
+		if got := expNeg(x); math.Abs(got-want) > 2*math.Abs(math.Nextafter(want, 0)-want) {
+			t.Fatalf("expNeg(%v) = %v, math.Exp %v", x, got, want)
+		}
+	}
+	for _, x := range []float64{0, math.Copysign(0, -1), -1e-300, -708, -709, -745, -746, -1e10, math.Inf(-1)} {
+		if got, want := expNeg(x), math.Exp(x); got != want {
+			t.Errorf("expNeg(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if !math.IsNaN(expNeg(math.NaN())) {
+		t.Error("expNeg(NaN) is not NaN")
 	}
 }
