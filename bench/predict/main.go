@@ -14,7 +14,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -34,6 +33,7 @@ import (
 	"github.com/sous-ml/sous/artifacts"
 	"github.com/sous-ml/sous/artifacts/local"
 	"github.com/sous-ml/sous/artifacts/registry"
+	"github.com/sous-ml/sous/bench/internal/synth"
 	"github.com/sous-ml/sous/recipes/expr"
 	"github.com/sous-ml/sous/recipes/frame"
 	"github.com/sous-ml/sous/recipes/ml"
@@ -314,7 +314,7 @@ func modelThroughput(dir, modelStore, python string, trainRows, rows int) error 
 	sous := float64(rows) / best
 
 	for name, v := range map[string][]float64{"Xtrain": Xt.Data, "ytrain": yt, "Xscore": Xs.Data} {
-		if err := writeF64(filepath.Join(dir, name+".f64"), v); err != nil {
+		if err := synth.WriteF64(filepath.Join(dir, name+".f64"), v); err != nil {
 			return err
 		}
 	}
@@ -468,14 +468,6 @@ func taxi(n int, seed uint64) *frame.Frame {
 		frame.NewIntColumn("DOLocationID", do),
 		frame.NewFloatColumn("fare_amount", fare),
 	}}
-}
-
-func writeF64(path string, v []float64) error {
-	buf := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(x))
-	}
-	return os.WriteFile(path, buf, 0o644)
 }
 
 func ints(s string) ([]int, error) {
