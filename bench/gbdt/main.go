@@ -12,7 +12,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -150,11 +149,11 @@ func run(args []string, stdout io.Writer) error {
 		}
 	}
 	if *peers {
-		py, err := findPython(*python)
+		py, err := synth.FindPython(*python, "sklearn, xgboost, threadpoolctl")
 		if err != nil {
 			return err
 		}
-		script := filepath.Join(sourceDir(), "peers.py")
+		script := filepath.Join(synth.SourceDir("gbdt", "peers.py"), "peers.py")
 		cmd := exec.Command(py, script, "--dir", *dir, "--threads", *threadList, "--datasets", *datasets,
 			"--repeat", strconv.Itoa(max(1, *repeat)))
 		cmd.Stderr = os.Stderr
@@ -185,31 +184,6 @@ func best(runs []result) result {
 		b.PeakRSSMB = min(b.PeakRSSMB, r.PeakRSSMB)
 	}
 	return b
-}
-
-// sourceDir returns the directory of this program's source, where
-// peers.py sits: the working directory's bench/gbdt when run from the
-// repository root, else the working directory.
-func sourceDir() string {
-	for _, d := range []string{"bench/gbdt", "."} {
-		if _, err := os.Stat(filepath.Join(d, "peers.py")); err == nil {
-			return d
-		}
-	}
-	return "bench/gbdt"
-}
-
-func findPython(flagValue string) (string, error) {
-	cands := []string{"python3", "/usr/bin/python3"}
-	if flagValue != "" {
-		cands = []string{flagValue}
-	}
-	for _, c := range cands {
-		if exec.Command(c, "-c", "import sklearn, xgboost, threadpoolctl").Run() == nil {
-			return c, nil
-		}
-	}
-	return "", errors.New("no python3 imports sklearn and xgboost: apt-get install python3-sklearn python3-xgboost (or pass -peers=false)")
 }
 
 // runSous loads a data set, fits sous with the given threads, and scores

@@ -13,7 +13,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -143,7 +142,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	py := ""
 	if *peers {
-		if py, err = findPython(*python); err != nil {
+		if py, err = synth.FindPython(*python, "sklearn, threadpoolctl"); err != nil {
 			return err
 		}
 	}
@@ -163,7 +162,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		runs = runs[:0]
 		for range max(1, *repeat) {
-			r, err := runChild(exec.Command(py, filepath.Join(sourceDir(), "peers.py"), "--dir", *dir, "--case", c.Name))
+			r, err := runChild(exec.Command(py, filepath.Join(synth.SourceDir("models", "peers.py"), "peers.py"), "--dir", *dir, "--case", c.Name))
 			if err != nil {
 				return fmt.Errorf("sklearn %s: %w", c.Name, err)
 			}
@@ -202,31 +201,6 @@ func best(runs []result) result {
 		b.PeakRSSMB = min(b.PeakRSSMB, r.PeakRSSMB)
 	}
 	return b
-}
-
-// sourceDir returns the directory of this program's source, where peers.py
-// sits: the working directory's bench/models when run from the repository
-// root, else the working directory.
-func sourceDir() string {
-	for _, d := range []string{"bench/models", "."} {
-		if _, err := os.Stat(filepath.Join(d, "peers.py")); err == nil {
-			return d
-		}
-	}
-	return "bench/models"
-}
-
-func findPython(flagValue string) (string, error) {
-	cands := []string{"python3", "/usr/bin/python3"}
-	if flagValue != "" {
-		cands = []string{flagValue}
-	}
-	for _, c := range cands {
-		if exec.Command(c, "-c", "import sklearn, threadpoolctl").Run() == nil {
-			return c, nil
-		}
-	}
-	return "", errors.New("no python3 imports sklearn: apt-get install python3-sklearn (or pass -peers=false)")
 }
 
 func readMeta(dir string) (map[string]design, error) {

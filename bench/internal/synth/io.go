@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"unsafe"
 )
 
@@ -87,4 +89,32 @@ func (w *F64Writer) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// SourceDir returns the directory of a bench program's source, where its
+// python peer sits: bench/<name> when run from the repository root, else
+// the working directory.
+func SourceDir(name, peer string) string {
+	for _, d := range []string{filepath.Join("bench", name), "."} {
+		if _, err := os.Stat(filepath.Join(d, peer)); err == nil {
+			return d
+		}
+	}
+	return filepath.Join("bench", name)
+}
+
+// FindPython returns the python that imports modules (comma-separated, as
+// in an import statement): flagValue when set, else python3 or
+// /usr/bin/python3 (Debian's, where python3-sklearn installs).
+func FindPython(flagValue, modules string) (string, error) {
+	cands := []string{"python3", "/usr/bin/python3"}
+	if flagValue != "" {
+		cands = []string{flagValue}
+	}
+	for _, c := range cands {
+		if exec.Command(c, "-c", "import "+modules).Run() == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("no python3 imports %s: apt-get install python3-sklearn python3-xgboost (or pass -peers=false)", modules)
 }
