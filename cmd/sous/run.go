@@ -350,7 +350,11 @@ func (p *printer) event(ev *proto.Event) {
 	case proto.EventStepQueued:
 		if pr := ev.Progress; pr != nil {
 			p.fanStart, p.fanCached, p.lastReport = p.now(), pr.RowsDone, time.Time{}
-			fmt.Fprintf(w, "  … %-15s queued: %d rows in %d shards", ev.Step, pr.Rows, pr.Shards)
+			shards := "shards"
+			if pr.Shards == 1 {
+				shards = "shard"
+			}
+			fmt.Fprintf(w, "  … %-15s queued: %d rows in %d %s", ev.Step, pr.Rows, pr.Shards, shards)
 			if pr.ShardsDone > 0 {
 				fmt.Fprintf(w, " (%d already scored)", pr.ShardsDone)
 			}
