@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 )
 
 // binMapper maps raw feature values to uint8 bins. Feature f has
@@ -26,7 +25,7 @@ func newRNG(seed int64, stream uint64) *rand.Rand {
 
 // fitBins computes the thresholds from up to binSubsample of the given
 // rows of X (all rows when rowIdx is nil).
-func fitBins(X []float64, cols int, rowIdx []int32, rows, maxBins int, seed int64, threads int) *binMapper {
+func fitBins(X []float64, cols int, rowIdx []int32, rows, maxBins int, seed int64, tm *team) *binMapper {
 	sample := rowIdx
 	if sample == nil {
 		sample = make([]int32, rows)
@@ -49,17 +48,13 @@ func fitBins(X []float64, cols int, rowIdx []int32, rows, maxBins int, seed int6
 	m := &binMapper{cols: cols, thr: make([][]float64, cols), table: make([]float64, cols*256)}
 	// One set of buffers per goroutine keeps the garbage (and so the peak
 	// heap) small.
-	var mu sync.Mutex
-	var free []*sortBuf
-	forEach(cols, threads, func(f int) {
-		mu.Lock()
-		var sb *sortBuf
-		if k := len(free); k > 0 {
-			sb, free = free[k-1], free[:k-1]
-		} else {
+	bufs := make([]*sortBuf, tm.size)
+	tm.each(cols, func(w, f int) {
+		sb := bufs[w]
+		if sb == nil {
 			sb = &sortBuf{vals: make([]float64, 0, len(sample))}
+			bufs[w] = sb
 		}
-		mu.Unlock()
 		vals := sb.vals[:0]
 		for _, r := range sample {
 			if v := X[int(r)*cols+f]; !math.IsNaN(v) {
@@ -67,9 +62,6 @@ func fitBins(X []float64, cols int, rowIdx []int32, rows, maxBins int, seed int6
 			}
 		}
 		m.thr[f] = thresholds(vals, maxBins, sb)
-		mu.Lock()
-		free = append(free, sb)
-		mu.Unlock()
 		tab := m.table[f*256 : f*256+256]
 		copy(tab, m.thr[f])
 		for i := len(m.thr[f]); i < 256; i++ {
@@ -126,7 +118,9 @@ type sortBuf struct {
 
 // sortFloats sorts NaN-free values ascending with an LSD radix sort on
 // their order-preserving bit patterns, falling back to pdqsort for short
-// inputs. sb may be nil.
+// inputs; len(v) < 2^32. sb may be nil. Digits are 11 bits, so all six
+// digits' counts (48 KiB) fit in L1 cache and one pass counts them; a
+// digit that is the same for every value (often a high one) costs no pass.
 func sortFloats(v []float64, sb *sortBuf) {
 	if len(v) < 4096 {
 		slices.Sort(v)
@@ -138,7 +132,13 @@ func sortFloats(v []float64, sb *sortBuf) {
 	if cap(sb.keys) < len(v) {
 		sb.keys, sb.tmp = make([]uint64, len(v)), make([]uint64, len(v))
 	}
+	const (
+		digitBits = 11
+		digits    = (64 + digitBits - 1) / digitBits
+		mask      = 1<<digitBits - 1
+	)
 	keys := sb.keys[:len(v)]
+	var count [digits][1 << digitBits]uint32
 	for i, x := range v {
 		b := math.Float64bits(x)
 		if b>>63 == 1 {
@@ -147,30 +147,26 @@ func sortFloats(v []float64, sb *sortBuf) {
 			b |= 1 << 63
 		}
 		keys[i] = b
+		for d := range digits {
+			count[d][(b>>(d*digitBits))&mask]++
+		}
 	}
 	tmp := sb.tmp[:len(v)]
-	var count [1 << 16]int
-	for shift := uint(0); shift < 64; shift += 16 {
-		clear(count[:])
-		same := true
-		first := (keys[0] >> shift) & 0xffff
-		for _, k := range keys {
-			d := (k >> shift) & 0xffff
-			count[d]++
-			same = same && d == first
-		}
-		if same {
+	for d := range digits {
+		shift := uint(d * digitBits)
+		c := &count[d]
+		if c[(keys[0]>>shift)&mask] == uint32(len(keys)) {
 			continue
 		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
+		var sum uint32
+		for i, n := range c {
+			c[i] = sum
+			sum += n
 		}
 		for _, k := range keys {
-			d := (k >> shift) & 0xffff
-			tmp[count[d]] = k
-			count[d]++
+			x := (k >> shift) & mask
+			tmp[c[x]] = k
+			c[x]++
 		}
 		keys, tmp = tmp, keys
 	}
@@ -187,37 +183,32 @@ func sortFloats(v []float64, sb *sortBuf) {
 // nbins returns the number of value bins of feature f.
 func (m *binMapper) nbins(f int) int { return len(m.thr[f]) + 1 }
 
-// binValue returns the bin of a finite or NaN value of feature f.
+// binValue returns the bin of a finite or NaN value of feature f: a binary
+// search without branches (each step's comparison becomes a flag that
+// moves p), so random values cost no mispredictions.
 func binValue(tab *[256]float64, x float64) uint8 {
 	if x != x {
 		return MissingBin
 	}
-	p := 0
-	if tab[127] < x {
-		p = 128
-	}
-	if tab[p+63] < x {
-		p += 64
-	}
-	if tab[(p+31)&255] < x {
-		p += 32
-	}
-	if tab[(p+15)&255] < x {
-		p += 16
-	}
-	if tab[(p+7)&255] < x {
-		p += 8
-	}
-	if tab[(p+3)&255] < x {
-		p += 4
-	}
-	if tab[(p+1)&255] < x {
-		p += 2
-	}
-	if tab[p&255] < x {
-		p++
-	}
+	p := b2i(tab[127] < x) << 7
+	p += b2i(tab[p+63] < x) << 6
+	p += b2i(tab[(p+31)&255] < x) << 5
+	p += b2i(tab[(p+15)&255] < x) << 4
+	p += b2i(tab[(p+7)&255] < x) << 3
+	p += b2i(tab[(p+3)&255] < x) << 2
+	p += b2i(tab[(p+1)&255] < x) << 1
+	p += b2i(tab[p&255] < x)
 	return uint8(p)
+}
+
+// b2i returns 1 for true and 0 for false; the compiler turns it into a
+// SETcc instruction.
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // InputError reports an invalid value in the input to Fit or Predict.
@@ -234,36 +225,56 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("gbdt: X at row %d, column %d is %v: %s", e.Row, e.Col, e.Value, e.Reason)
 }
 
+// binSink says where transform writes the bins of row i (the i-th row it
+// bins); nil layouts are skipped.
+type binSink struct {
+	rows  []uint8  // row-major, one byte per feature
+	cols  []uint8  // column-major
+	words []uint64 // records: the words of panelWidth features first (see hist.go)
+	// wordStride is the words per record.
+	wordStride int
+}
+
 // transform bins the given rows of X (all rows when rowIdx is nil) into
-// rowDst, row-major with m.cols bytes per row, or into colDst,
-// column-major; one of them is nil. It rejects infinite values.
-func (m *binMapper) transform(rowDst, colDst []uint8, X []float64, rowIdx []int32, rows, threads int) error {
+// the layouts of dst. It rejects infinite values.
+func (m *binMapper) transform(dst binSink, X []float64, rowIdx []int32, rows int, tm *team) error {
 	cols := m.cols
 	n := rows
 	if rowIdx != nil {
 		n = len(rowIdx)
 	}
-	t := max(1, min(threads, (n+minChunk-1)/minChunk))
+	chunk := minChunk
+	t := (n + chunk - 1) / chunk
 	errs := make([]error, t)
-	chunk := (n + t - 1) / t
-	forEach(t, t, func(ci int) {
+	tm.each(t, func(_, ci int) {
 		lo, hi := ci*chunk, min((ci+1)*chunk, n)
+		bins := make([]uint8, cols)
 		for i := lo; i < hi; i++ {
 			r := i
 			if rowIdx != nil {
 				r = int(rowIdx[i])
 			}
 			x := X[r*cols : r*cols+cols]
+			var w uint64 // the current word of bins
 			for f, v := range x {
 				if math.IsInf(v, 0) {
 					errs[ci] = &InputError{Row: r, Col: f, Value: v, Reason: "infinite values are not supported (use NaN for missing)"}
 					return
 				}
 				b := binValue((*[256]float64)(m.table[f*256:f*256+256]), v)
-				if colDst != nil {
-					colDst[f*n+i] = b
-				} else {
-					rowDst[i*cols+f] = b
+				bins[f] = b
+				w |= uint64(b) << (8 * (f % panelWidth))
+				if dst.words != nil && (f%panelWidth == panelWidth-1 || f == cols-1) {
+					dst.words[i*dst.wordStride+f/panelWidth] = w
+					w = 0
+				}
+			}
+			if dst.rows != nil {
+				copy(dst.rows[i*cols:i*cols+cols], bins)
+			}
+			if dst.cols != nil {
+				for f, b := range bins {
+					dst.cols[f*n+i] = b
 				}
 			}
 		}

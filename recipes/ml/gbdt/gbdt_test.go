@@ -140,16 +140,25 @@ func TestFitThreadsIndependentLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large fit")
 	}
-	// Big enough for the parallel histogram and partition paths.
-	d := quadratic(600_000, 9)
-	var first []byte
-	for _, threads := range []int{1, 4} {
-		m := fit(t, d, Params{NIter: 3, Threads: threads})
-		b, _ := m.MarshalBinary()
-		if first == nil {
-			first = b
-		} else if !bytes.Equal(first, b) {
-			t.Fatal("model depends on Threads")
+	// Big enough for the parallel histogram and partition paths, with and
+	// without hessians.
+	for _, c := range []struct {
+		d dataset
+		p Params
+	}{
+		{quadratic(600_000, 9), Params{NIter: 3}},
+		{logistic(300_000, 9), Params{NIter: 3, Loss: LossLogLoss}},
+	} {
+		var first []byte
+		for _, threads := range []int{1, 4} {
+			c.p.Threads = threads
+			m := fit(t, c.d, c.p)
+			b, _ := m.MarshalBinary()
+			if first == nil {
+				first = b
+			} else if !bytes.Equal(first, b) {
+				t.Fatalf("%s: model depends on Threads", c.p.Loss)
+			}
 		}
 	}
 }
@@ -583,7 +592,7 @@ func TestThresholds(t *testing.T) {
 		t.Fatal("sortFloats disagrees with slices.Sort")
 	}
 	// Bins agree with the threshold definition.
-	m := fitBins(vals[:1000], 1, nil, 1000, 16, 0, 1)
+	m := fitBins(vals[:1000], 1, nil, 1000, 16, 0, newTeam(1))
 	for _, x := range []float64{-1, 0, 62.4, 62.5, 500, 999, 1e9, math.NaN()} {
 		b := binValue((*[256]float64)(m.table[:256]), x)
 		want := 0

@@ -1,5 +1,22 @@
 package gbdt
 
+// Rows are binned twice: column-major bytes (grower.colBins), which the
+// partition reads one feature at a time, and row records (grower.rec),
+// which histograms are built from. A record is panels(cols) words of bins,
+// word p holding the bins of features 8p..8p+7 one byte each (zero past
+// the last feature), followed by a word with the row's quantized gradient
+// (see gradients). One load brings eight features' bins, and a record (16
+// or 32 bytes for up to 24 features) sits in one cache line, so gathering
+// a node's scattered rows costs a cache miss per row rather than one per
+// feature plus one for the gradient: that is what made small nodes slow.
+//
+// A histogram is built into scratch bins, eight features (a panel) at a
+// time, so that the panel's bins (16 or 32 KiB) stay in L1 cache while rows
+// stream past. Scratch bins use the fewest words the gradients allow (see
+// histLayout) because a bin update is a load, an add and a store per word
+// and stores are what bound the loop. The scratch is then unpacked into the
+// node's featHist, where split finding and sibling subtraction work.
+
 // hbin is one histogram bin: the sums of the quantized gradients and
 // hessians of its rows and the row count. With a constant hessian the
 // count stands in for the hessian sum (h is unused).
@@ -8,115 +25,197 @@ type hbin struct{ g, c, h int64 }
 // featHist is the histogram of one feature; bin MissingBin holds NaN rows.
 type featHist [256]hbin
 
-// buildColPacked adds rows to the histogram of one feature for a loss
-// with constant hessian: row idx[i] has bin col[idx[i]] and packed gradient
-// and count og[i] (gathered in idx order; see gradients). With idx nil the
-// rows are 0..len(og)-1. The bins' g fields hold packed sums until unpack.
-func buildColPacked(fh *featHist, col []uint8, idx []int32, og []int64) {
-	if idx == nil {
-		col = col[:len(og)]
-		for i, g := range og {
-			fh[col[i]].g += g
+// panelWidth is the number of features in one bin word of a record.
+const panelWidth = 8
+
+// histLayout is what a scratch bin holds.
+type histLayout uint8
+
+const (
+	// layoutPacked: one word, the sum of g<<shift + 1 (constant hessian;
+	// see gradients).
+	layoutPacked histLayout = iota + 1
+	// layoutPackedHess: the packed gradient and count word and the hessian
+	// sum.
+	layoutPackedHess
+	// layoutWide: gradient, count and hessian sums, for data sets too
+	// large to pack.
+	layoutWide
+)
+
+type (
+	packedPanel     [panelWidth][256]int64
+	packedHessPanel [panelWidth][256][2]int64
+	widePanel       [panelWidth][256][3]int64
+)
+
+// addPacked adds n records to a packed panel: record i is
+// recs[i*rs:(i+1)*rs], with the panel's bin word at p and the packed
+// gradient at rs-1. Only the first width bytes of the bin word are used (4
+// or 8). Shifting w by a byte per feature, rather than by 8j, keeps few
+// values live: with addPackedHess's two sums per bin the other way spilled
+// to the stack and ran a third slower.
+func addPacked(h *packedPanel, recs []uint64, rs, p, width, n int) {
+	if n == 0 {
+		return
+	}
+	recs = recs[:n*rs]
+	gi := rs - 1
+	if width <= 4 {
+		for off := 0; off+gi < len(recs); off += rs {
+			w, g := recs[off+p], int64(recs[off+gi])
+			h[0][uint8(w)] += g
+			w >>= 8
+			h[1][uint8(w)] += g
+			w >>= 8
+			h[2][uint8(w)] += g
+			w >>= 8
+			h[3][uint8(w)] += g
 		}
 		return
 	}
-	og = og[:len(idx)]
-	for i, r := range idx {
-		fh[col[r]].g += og[i]
+	for off := 0; off+gi < len(recs); off += rs {
+		w, g := recs[off+p], int64(recs[off+gi])
+		h[0][uint8(w)] += g
+		w >>= 8
+		h[1][uint8(w)] += g
+		w >>= 8
+		h[2][uint8(w)] += g
+		w >>= 8
+		h[3][uint8(w)] += g
+		w >>= 8
+		h[4][uint8(w)] += g
+		w >>= 8
+		h[5][uint8(w)] += g
+		w >>= 8
+		h[6][uint8(w)] += g
+		w >>= 8
+		h[7][uint8(w)] += g
 	}
 }
 
-// buildColHess is buildColPacked for gradient and hessian pairs.
-func buildColHess(fh *featHist, col []uint8, idx []int32, og []ghPair) {
-	if idx == nil {
-		col = col[:len(og)]
-		for i, p := range og {
-			e := &fh[col[i]]
-			e.g += int64(p.g)
-			e.h += int64(p.h)
-			e.c++
+// addPackedHess is addPacked for a gradient and hessian pair per row (see
+// gradients): the gradient is packed with the count on the fly (g<<shift |
+// 1 equals g<<shift + 1, and the OR keeps the compiler from splitting the
+// addition in two).
+func addPackedHess(h *packedHessPanel, recs []uint64, rs, p, width, n int, shift uint) {
+	if n == 0 {
+		return
+	}
+	recs = recs[:n*rs]
+	gi := rs - 1
+	shift &= 63
+	if width <= 4 {
+		for off := 0; off+gi < len(recs); off += rs {
+			w, q := recs[off+p], recs[off+gi]
+			g, hh := int64(int32(q))<<shift|1, int64(q>>32)
+			e := &h[0][uint8(w)]
+			e[0] += g
+			e[1] += hh
+			w >>= 8
+			e = &h[1][uint8(w)]
+			e[0] += g
+			e[1] += hh
+			w >>= 8
+			e = &h[2][uint8(w)]
+			e[0] += g
+			e[1] += hh
+			w >>= 8
+			e = &h[3][uint8(w)]
+			e[0] += g
+			e[1] += hh
 		}
 		return
 	}
-	og = og[:len(idx)]
-	for i, r := range idx {
-		e := &fh[col[r]]
-		p := og[i]
-		e.g += int64(p.g)
-		e.h += int64(p.h)
-		e.c++
+	for off := 0; off+gi < len(recs); off += rs {
+		w, q := recs[off+p], recs[off+gi]
+		g, hh := int64(int32(q))<<shift|1, int64(q>>32)
+		e := &h[0][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[1][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[2][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[3][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[4][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[5][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[6][uint8(w)]
+		e[0] += g
+		e[1] += hh
+		w >>= 8
+		e = &h[7][uint8(w)]
+		e[0] += g
+		e[1] += hh
 	}
 }
 
-// buildCol4Hess is buildColHess for four features at once: the loads of
-// the row indexes and gradients are shared, and the four column reads of
-// a row are independent, so their cache misses overlap.
-func buildCol4Hess(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []ghPair) {
-	f0, f1, f2, f3 := fh[0], fh[1], fh[2], fh[3]
-	if idx == nil {
-		c0, c1, c2, c3 := col[0][:len(og)], col[1][:len(og)], col[2][:len(og)], col[3][:len(og)]
-		for i, p := range og {
-			g, h := int64(p.g), int64(p.h)
-			e0, e1, e2, e3 := &f0[c0[i]], &f1[c1[i]], &f2[c2[i]], &f3[c3[i]]
-			e0.g += g
-			e0.h += h
-			e0.c++
-			e1.g += g
-			e1.h += h
-			e1.c++
-			e2.g += g
-			e2.h += h
-			e2.c++
-			e3.g += g
-			e3.h += h
-			e3.c++
+// addWide adds records to a wide panel. It only runs on data sets of more
+// than about eight million rows, so it is kept simple.
+func addWide(h *widePanel, recs []uint64, rs, p, width, n int) {
+	for off := 0; off < n*rs; off += rs {
+		w, q := recs[off+p], recs[off+rs-1]
+		g, hh := int64(int32(q)), int64(q>>32)
+		for j := range width {
+			e := &h[j][uint8(w>>(8*j))]
+			e[0] += g
+			e[1]++
+			e[2] += hh
 		}
-		return
-	}
-	og = og[:len(idx)]
-	n := len(col[0])
-	c0, c1, c2, c3 := col[0][:n], col[1][:n], col[2][:n], col[3][:n]
-	for i, r := range idx {
-		e0, e1, e2, e3 := &f0[c0[r]], &f1[c1[r]], &f2[c2[r]], &f3[c3[r]]
-		p := og[i]
-		g, h := int64(p.g), int64(p.h)
-		e0.g += g
-		e0.h += h
-		e0.c++
-		e1.g += g
-		e1.h += h
-		e1.c++
-		e2.g += g
-		e2.h += h
-		e2.c++
-		e3.g += g
-		e3.h += h
-		e3.c++
 	}
 }
 
-// buildCol4Packed is buildColPacked for four features at once.
-func buildCol4Packed(fh *[4]*featHist, col *[4][]uint8, idx []int32, og []int64) {
-	f0, f1, f2, f3 := fh[0], fh[1], fh[2], fh[3]
-	if idx == nil {
-		c0, c1, c2, c3 := col[0][:len(og)], col[1][:len(og)], col[2][:len(og)], col[3][:len(og)]
-		for i, g := range og {
-			f0[c0[i]].g += g
-			f1[c1[i]].g += g
-			f2[c2[i]].g += g
-			f3[c3[i]].g += g
+// unpackFeature sets fh to the sum of the scratch bins of feature k of
+// panel p over bufs.
+func unpackFeature(fh *featHist, bufs []*histBuf, p, k int, shift uint) {
+	mask := int64(1)<<shift - 1
+	switch {
+	case bufs[0].packed != nil:
+		h := &bufs[0].packed[p][k]
+		for b := range fh {
+			v := h[b]
+			for _, o := range bufs[1:] {
+				v += o.packed[p][k][b]
+			}
+			fh[b] = hbin{g: v >> shift, c: v & mask}
 		}
-		return
-	}
-	og = og[:len(idx)]
-	n := len(col[0])
-	c0, c1, c2, c3 := col[0][:n], col[1][:n], col[2][:n], col[3][:n]
-	for i, r := range idx {
-		g := og[i]
-		f0[c0[r]].g += g
-		f1[c1[r]].g += g
-		f2[c2[r]].g += g
-		f3[c3[r]].g += g
+	case bufs[0].hess != nil:
+		h := &bufs[0].hess[p][k]
+		for b := range fh {
+			v, hh := h[b][0], h[b][1]
+			for _, o := range bufs[1:] {
+				e := &o.hess[p][k][b]
+				v += e[0]
+				hh += e[1]
+			}
+			fh[b] = hbin{g: v >> shift, c: v & mask, h: hh}
+		}
+	default:
+		h := &bufs[0].wide[p][k]
+		for b := range fh {
+			e := h[b]
+			for _, o := range bufs[1:] {
+				f := &o.wide[p][k][b]
+				e[0] += f[0]
+				e[1] += f[1]
+				e[2] += f[2]
+			}
+			fh[b] = hbin{g: e[0], c: e[1], h: e[2]}
+		}
 	}
 }
 

@@ -266,29 +266,33 @@ func quantScale(maxAbs float64) float64 {
 	return math.Ldexp(1, 30-e)
 }
 
+// quantize returns v*scale rounded to the nearest integer (ties to even),
+// for |v*scale| < 2^31: adding 1.5*2^52 leaves the rounded value in the
+// low bits of the sum, which is cheaper than math.Floor.
 func quantize(v, scale float64) int32 {
-	return int32(math.Floor(v*scale + 0.5))
+	return int32(uint32(math.Float64bits(v*scale + 0x1.8p52)))
 }
 
-// gradients holds one output's quantized gradients (and hessians when the
-// loss's hessian is not constant) for the training rows. Histograms sum
-// them as int64, which is exact, so sums do not depend on the order rows
-// are added in and sibling subtraction loses nothing.
+// gradients describes one output's quantized gradients (and hessians when
+// the loss's hessian is not constant), which computeGradients writes into
+// the training rows' records. Histograms sum them as int64, which is exact,
+// so sums do not depend on the order rows are added in and sibling
+// subtraction loses nothing.
 //
-// With a constant hessian the histogram needs only the gradient sum and the
-// row count, and both fit in one int64 when the rows are few enough
-// (packShift > 0): gp holds g<<packShift + 1 per row, so one addition per
-// bin adds both, and a bin's sum unpacks to G = v>>packShift (arithmetic)
-// and count = v & (1<<packShift - 1). Otherwise gh holds (g, 1) pairs.
+// Histograms also count rows, and the count shares a word with the
+// gradient sum when the rows are few enough (packShift > 0): a row adds
+// g<<packShift + 1, so one addition per bin adds both, and a bin's sum
+// unpacks to G = v>>packShift (arithmetic) and count = v & (1<<packShift -
+// 1). The gradient then has fewer bits (see packing): 22 at a million
+// rows, where rounding it moves no metric. A record's gradient word is
+// that packed value with a constant hessian, and otherwise the pair
+// uint32(g) | uint64(h)<<32, which the histogram kernel packs as it goes.
 type gradients struct {
-	gp        []int64  // packed gradient and count (const hessian, packShift > 0)
-	gh        []ghPair // gradient and hessian
 	packShift uint
 	gScale    float64
 	hScale    float64
+	sums      nodeSums // over all rows
 }
-
-type ghPair struct{ g, h int32 }
 
 // packing returns the shift that packs a gradient sum above a row count of
 // n rows, and the bits of magnitude each row's gradient may have so that a
@@ -306,38 +310,64 @@ func packing(n int) (shift uint, gbits int) {
 // variable for tests).
 var minPackedBits = 16
 
-// unpack turns packed bin sums (gradient in g) into gradient and count.
-func unpack(fh *featHist, shift uint) {
-	mask := int64(1)<<shift - 1
-	for b := range fh {
-		v := fh[b].g
-		fh[b].c = v & mask
-		fh[b].g = v >> shift
+// pairWord encodes a gradient and hessian pair.
+func pairWord(g, h int32) uint64 { return uint64(uint32(g)) | uint64(uint32(h))<<32 }
+
+// gradWord encodes the gradient of a loss with a constant hessian: packed
+// with the count when shift > 0, else paired with hessian 1.
+func gradWord(q int64, shift uint) uint64 {
+	if shift > 0 {
+		return uint64(q<<shift + 1)
 	}
+	return pairWord(int32(q), 1)
 }
 
-// computeGradients fills gr[k] for every output from the raw predictions.
-// prob is scratch of len(y)*k for the classification losses.
-func computeGradients(l lossKind, gr []gradients, raw, y, prob []float64, k, threads int) {
+// wordGrad decodes gradWord.
+func wordGrad(w uint64, shift uint) int64 {
+	if shift > 0 {
+		return int64(w) >> shift
+	}
+	return int64(int32(w))
+}
+
+// computeGradients writes the quantized gradients of output c into
+// dst[i*rs] for every row i and returns their scales and sums; see
+// gradientRule.
+func computeGradients(l lossKind, dst []uint64, rs int, raw, y, prob []float64, c, k int, tm *team) gradients {
+	gr, fill := gradientRule(l, dst, rs, raw, y, prob, c, k, tm)
+	gr.sums = tm.parallelSums(len(y), func(_, lo, hi int) nodeSums { return fill(lo, hi) })
+	gr.sums.c = int64(len(y))
+	return gr
+}
+
+// gradientRule returns the scales of output c's quantized gradients and
+// fill, which writes them for rows lo..hi-1 into dst[i*rs] and returns
+// their sums (with a zero count). The gradients come from the raw
+// predictions (rows*k) or, for softmax, the probabilities prob (rows*k).
+// Squared error needs them only for the first tree; later trees update
+// them (see grower.step). grow can call fill on the root's blocks of rows
+// just before adding them to the root's histogram, while they are in cache.
+func gradientRule(l lossKind, dst []uint64, rs int, raw, y, prob []float64, c, k int, tm *team) (gr gradients, fill func(lo, hi int) nodeSums) {
 	n := len(y)
+	shift, gbits := packing(n)
+	gr.packShift = shift
 	switch l {
 	case lossSquared, lossAbsolute:
-		shift, gbits := packing(n)
 		s := 1.0
 		if l == lossSquared {
-			maxAbs := parallelMax(n, threads, func(lo, hi int) float64 {
+			maxAbs := tm.parallelMax(n, func(lo, hi int) float64 {
 				var m float64
 				for i := lo; i < hi; i++ {
 					m = max(m, math.Abs(raw[i]-y[i]))
 				}
 				return m
 			})
-			// A power of two mapping maxAbs below 2^gbits.
-			s = quantScale(maxAbs) / float64(int64(1)<<(30-gbits))
+			// A power of two mapping maxAbs below 2^(gbits-1), leaving a
+			// bit for the residuals to grow (see grower.step).
+			s = quantScale(maxAbs) / float64(int64(1)<<(31-gbits))
 		}
-		gr[0].gScale, gr[0].hScale, gr[0].packShift = s, 1, shift
-		gp, gh := gr[0].gp, gr[0].gh
-		parallelFor(n, threads, func(lo, hi int) {
+		gr.gScale, gr.hScale = s, 1
+		return gr, func(lo, hi int) (sum nodeSums) {
 			for i := lo; i < hi; i++ {
 				d := raw[i] - y[i]
 				var q int32
@@ -350,52 +380,56 @@ func computeGradients(l lossKind, gr []gradients, raw, y, prob []float64, k, thr
 				} else {
 					q = quantize(d, s)
 				}
-				if shift > 0 {
-					gp[i] = int64(q)<<shift + 1
-				} else {
-					gh[i] = ghPair{q, 1}
-				}
+				sum.g += int64(q)
+				dst[i*rs] = gradWord(int64(q), shift)
 			}
-		})
+			return sum
+		}
 	case lossLog:
-		parallelFor(n, threads, func(lo, hi int) {
+		gs, hs := probScales(gbits)
+		gr.gScale, gr.hScale = gs, hs
+		return gr, func(lo, hi int) (sum nodeSums) {
 			for i := lo; i < hi; i++ {
-				prob[i] = fastSigmoid(raw[i])
+				p := fastSigmoid(raw[i])
+				g, h := quantize(p-y[i], gs), quantize(p*(1-p), hs)
+				sum.g += int64(g)
+				sum.h += int64(h)
+				dst[i*rs] = pairWord(g, h)
 			}
-		})
-		quantizeProbs(&gr[0], prob, y, 1, 0, threads)
-	case lossSoftmax:
-		parallelFor(n, threads, func(lo, hi int) {
+			return sum
+		}
+	default:
+		gs, hs := probScales(gbits)
+		gr.gScale, gr.hScale = gs, hs
+		return gr, func(lo, hi int) (sum nodeSums) {
 			for i := lo; i < hi; i++ {
-				softmaxFast(prob[i*k:i*k+k], raw[i*k:i*k+k])
+				p := prob[i*k+c]
+				t := 0.0
+				if int(y[i]) == c {
+					t = 1
+				}
+				g, h := quantize(p-t, gs), quantize(p*(1-p), hs)
+				sum.g += int64(g)
+				sum.h += int64(h)
+				dst[i*rs] = pairWord(g, h)
 			}
-		})
-		for c := range k {
-			quantizeProbs(&gr[c], prob, y, k, c, threads)
+			return sum
 		}
 	}
 }
 
-// quantizeProbs sets gradient p - t and hessian p(1-p) of output c, where
-// the target t is y itself for the binary loss (k == 1) and [y == c] for
-// softmax.
-func quantizeProbs(gr *gradients, prob, y []float64, k, c, threads int) {
-	n := len(y)
-	// |g| < 1 and h <= 1/4, so fixed scales lose nothing worth keeping.
-	gs, hs := quantScale(1), quantScale(0.25)
-	gr.gScale, gr.hScale = gs, hs
-	gh := gr.gh
-	parallelFor(n, threads, func(lo, hi int) {
+// softmaxProbs sets prob to the softmax of each row of raw (rows*k).
+func softmaxProbs(prob, raw []float64, k int, tm *team) {
+	tm.chunks(len(raw)/k, minChunk, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			p := prob[i*k+c]
-			t := y[i]
-			if k > 1 {
-				t = 0
-				if int(y[i]) == c {
-					t = 1
-				}
-			}
-			gh[i] = ghPair{quantize(p-t, gs), quantize(p*(1-p), hs)}
+			softmaxFast(prob[i*k:i*k+k], raw[i*k:i*k+k])
 		}
 	})
+}
+
+// probScales returns the quantization scales of the probability losses'
+// gradients p - t, with |g| < 1 kept to gbits bits, and hessians p(1-p) <=
+// 1/4, kept to 30 bits (their sums have a word of their own).
+func probScales(gbits int) (gs, hs float64) {
+	return quantScale(1) / float64(int64(1)<<(30-gbits)), quantScale(0.25)
 }
